@@ -1,0 +1,104 @@
+"""Exceptions. Every one derives from :class:`StreamkapConfigError`.
+
+Each exception carries the data needed to act on it and a message that names
+the connector, file, key or URL it is about. None of them ever holds a secret
+value: messages are built from key names and value *kinds* only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .issues import Issue
+
+__all__ = [
+    "ApiError",
+    "CacheError",
+    "ConfigValidationError",
+    "DefinitionError",
+    "LoadError",
+    "SchemaUnavailableError",
+    "StreamkapConfigError",
+]
+
+
+class StreamkapConfigError(Exception):
+    """Root of every exception raised by streamkap-config."""
+
+
+class DefinitionError(StreamkapConfigError):
+    """A connector definition (an API response) is malformed.
+
+    ``connector`` names the connector (display name or code), ``index`` the
+    position of the offending property in its list (None when the problem is
+    not about one property) and ``reason`` says what is wrong.
+    """
+
+    def __init__(self, connector: str | None, index: int | None, reason: str) -> None:
+        self.connector = connector
+        self.index = index
+        self.reason = reason
+        where = f"connector {connector!r}" if connector is not None else "connector definition"
+        if index is not None:
+            where += f", property #{index}"
+        super().__init__(f"{where}: {reason}")
+
+
+class SchemaUnavailableError(StreamkapConfigError):
+    """No schema can be found for a connector (or for its pinned version)."""
+
+    def __init__(self, connector: str, reason: str) -> None:
+        self.connector = connector
+        self.reason = reason
+        super().__init__(f"schema for connector {connector!r} unavailable: {reason}")
+
+
+class LoadError(StreamkapConfigError):
+    """A file cannot be read at all (missing, unreadable, too large)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class ConfigValidationError(StreamkapConfigError):
+    """A document is invalid. ``issues`` holds every issue found, sorted."""
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = tuple(issues)
+        errors = [i for i in self.issues if i.severity == "error"]
+        lines = [i.format() for i in errors[:20]]
+        more = len(errors) - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more")
+        head = f"{len(errors)} error(s) in source configuration"
+        super().__init__(head + (":\n  " + "\n  ".join(lines) if lines else ""))
+
+
+class ApiError(StreamkapConfigError):
+    """An HTTP request to the Streamkap API failed.
+
+    The message names the method, the URL and the status, with a short,
+    whitespace-folded snippet of the body (never request headers).
+    """
+
+    def __init__(
+        self, method: str, url: str, status: int | None, reason: str, snippet: str = ""
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.reason = reason
+        self.snippet = snippet
+        status_text = f" -> {status}" if status is not None else ""
+        text = f"{method} {url}{status_text}: {reason}"
+        if snippet:
+            text += f" (body: {snippet!r})"
+        super().__init__(text)
+
+
+class CacheError(StreamkapConfigError):
+    """The schema cache cannot be used (for example its directory is not writable)."""

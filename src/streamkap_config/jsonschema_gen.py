@@ -1,0 +1,213 @@
+"""Connector definitions -> JSON Schema (Draft 2020-12).
+
+:func:`config_schema` gives the schema of one connector's canonical flat
+``config`` object; :func:`envelope_schema` the CreateSource body that refers to
+each connector's config schema by ``$id``; :func:`registry` puts them all in a
+``referencing.Registry`` so a stock ``jsonschema`` validator resolves the refs.
+
+Generation is deterministic: the same definition always gives the same bytes.
+:data:`GENERATOR_VERSION` is recorded beside every generated schema; bump it
+whenever the output for some definition changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .definitions import Condition, ConnectorDefinition, Property
+
+if TYPE_CHECKING:
+    from referencing import Registry
+
+__all__ = [
+    "CREATED_FROM",
+    "DESIRED_STATES",
+    "DIALECT",
+    "ENVELOPE_ID",
+    "GENERATOR_VERSION",
+    "config_schema",
+    "config_schema_id",
+    "envelope_schema",
+    "registry",
+]
+
+GENERATOR_VERSION = "1"
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+ENVELOPE_ID = "urn:streamkap-config:create-source"
+CREATED_FROM = ("terraform", "web", "api")
+DESIRED_STATES = ("Pending", "Active", "Paused", "Stopped", "Pending Update", "Pending Delete")
+
+
+def config_schema_id(code: str, version: str) -> str:
+    """The ``$id`` of a connector's config schema: stable per content version."""
+    return f"urn:streamkap-config:source:{code}:{version}"
+
+
+def property_schema(prop: Property) -> dict[str, Any]:
+    """The subschema of one key's value (without annotations)."""
+    kind = prop.kind
+    schema: dict[str, Any]
+    if kind == "string":
+        schema = {"type": "string"}
+    elif kind == "boolean":
+        schema = {"type": "boolean"}
+    elif kind == "integer":
+        schema = {"type": "integer"}
+        if prop.minimum is not None:
+            schema["minimum"] = prop.minimum
+        if prop.maximum is not None:
+            schema["maximum"] = prop.maximum
+    elif kind == "enum":
+        schema = {"enum": list(prop.raw_values or ())}
+    else:
+        items: dict[str, Any] = {"type": "string"}
+        if prop.raw_values:
+            items = {"enum": list(prop.raw_values)}
+        schema = {"type": "array", "items": items}
+    return schema
+
+
+def _annotated(prop: Property) -> dict[str, Any]:
+    schema: dict[str, Any] = {"title": prop.display_name}
+    if prop.description:
+        schema["description"] = prop.description
+    schema.update(property_schema(prop))
+    if prop.has_default:
+        schema["default"] = prop.default
+    if prop.secret:
+        schema["writeOnly"] = True
+    if prop.readonly:
+        schema["readOnly"] = True
+    ext: dict[str, Any] = {"control": prop.control}
+    if prop.terraform_attribute:
+        ext["terraform_attribute"] = prop.terraform_attribute
+    if prop.aliases:
+        ext["aliases"] = list(prop.aliases)
+    if prop.conditions:
+        ext["conditions"] = [_condition_json(c) for c in prop.conditions]
+    if prop.required and prop.conditions:
+        ext["required_when_conditions_hold"] = True
+    if prop.set_once:
+        ext["set_once"] = True
+    if prop.secret:
+        ext["secret"] = True
+    if prop.step is not None:
+        ext["step"] = prop.step
+    if prop.tab:
+        ext["tab"] = prop.tab
+    schema["x-streamkap"] = ext
+    return schema
+
+
+def _condition_json(c: Condition) -> dict[str, Any]:
+    value = list(c.value) if c.operator == "IN" else c.value
+    return {"operator": c.operator, "config": c.config, "value": value}
+
+
+def _condition_schema(c: Condition, gate: Property | None) -> dict[str, Any]:
+    if c.operator == "EQ":
+        test: dict[str, Any] = {"const": c.value}
+    elif c.operator == "NE":
+        test = {"not": {"const": c.value}}
+    else:
+        test = {"enum": list(c.value)}
+    schema: dict[str, Any] = {"properties": {c.config: test}}
+    # An absent gate takes its default (or nothing): the condition must hold on that too.
+    absent = gate.default if gate is not None else None
+    if not c.holds(absent):
+        schema["required"] = [c.config]
+    return schema
+
+
+def config_schema(defn: ConnectorDefinition) -> dict[str, Any]:
+    """The JSON Schema of ``defn``'s canonical flat ``config`` object.
+
+    Only user-settable keys are properties; ``additionalProperties: false``
+    rejects every other key. A required key without conditions is in
+    ``required``; one with conditions becomes an ``if``/``then`` evaluated on
+    the effective config (an absent gate counts as its default).
+    """
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    conditional: list[dict[str, Any]] = []
+    for prop in defn.properties:
+        if not prop.user_defined:
+            continue
+        properties[prop.name] = _annotated(prop)
+        if not prop.required:
+            continue
+        if not prop.conditions:
+            required.append(prop.name)
+            continue
+        parts = [_condition_schema(c, defn.get(c.config)) for c in prop.conditions]
+        test = parts[0] if len(parts) == 1 else {"allOf": parts}
+        conditional.append({"if": test, "then": {"required": [prop.name]}})
+    schema: dict[str, Any] = {
+        "$schema": DIALECT,
+        "$id": config_schema_id(defn.code, defn.version),
+        "title": f"{defn.display_name} source configuration",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    if conditional:
+        schema["allOf"] = conditional
+    schema["x-streamkap"] = {
+        "connector": defn.code,
+        "display_name": defn.display_name,
+        "version": defn.version,
+        "generator_version": GENERATOR_VERSION,
+        "not_user_settable": [p.name for p in defn.properties if not p.user_defined],
+    }
+    return schema
+
+
+def envelope_schema(connectors: Mapping[str, str]) -> dict[str, Any]:
+    """The CreateSource body schema. ``connectors`` maps code -> config schema ``$id``."""
+    codes = sorted(connectors)
+    return {
+        "$schema": DIALECT,
+        "$id": ENVELOPE_ID,
+        "title": "CreateSource request body (POST /sources)",
+        "type": "object",
+        "required": ["name", "connector", "config"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "pattern": "\\S"},
+            "connector": {"enum": codes},
+            "config": {"type": "object"},
+            "created_from": {"enum": list(CREATED_FROM), "default": "api"},
+            "desired_state": {"enum": list(DESIRED_STATES)},
+            "kc_cluster_id": {"type": "string", "minLength": 1},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+        "allOf": [
+            {
+                "if": {"properties": {"connector": {"const": code}}, "required": ["connector"]},
+                "then": {"properties": {"config": {"$ref": connectors[code]}}},
+            }
+            for code in codes
+        ],
+    }
+
+
+def registry(config_schemas: Iterable[Mapping[str, Any]]) -> Registry:
+    """A registry with every config schema and the envelope that refers to them.
+
+    >>> from streamkap_config import bundled_schemas
+    >>> reg = registry(v.schema for v in bundled_schemas().values())
+    >>> ENVELOPE_ID in reg
+    True
+    """
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    schemas = list(config_schemas)
+    ids = {s["x-streamkap"]["connector"]: s["$id"] for s in schemas}
+    resources = [(s["$id"], Resource(contents=s, specification=DRAFT202012)) for s in schemas]
+    envelope = envelope_schema(ids)
+    resources.append((ENVELOPE_ID, Resource(contents=envelope, specification=DRAFT202012)))
+    return Registry().with_resources(resources).crawl()
