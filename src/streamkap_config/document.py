@@ -1,0 +1,68 @@
+"""A source document as loaded from a file: the data plus where everything is.
+
+Kept free of parser imports so that validation can use it without loading any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Positions", "SourceDocument", "Tokens"]
+
+Tokens = tuple[str, ...]
+
+
+@dataclass
+class Positions:
+    """1-based (line, column) of keys and values, by path tokens from the file's root.
+
+    ``notes`` holds, for plain YAML scalars whose type a reader could mistake
+    (``yes``, ``0755``, ``1e4``...), a sentence that explains how it was read.
+    """
+
+    keys: dict[Tokens, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Tokens, tuple[int, int]] = field(default_factory=dict)
+    notes: dict[Tokens, str] = field(default_factory=dict)
+
+    def of_key(self, tokens: Tokens) -> tuple[int, int] | None:
+        """Where the key at ``tokens`` is written (or its nearest ancestor)."""
+        while True:
+            found = self.keys.get(tokens) or self.values.get(tokens)
+            if found is not None or not tokens:
+                return found
+            tokens = tokens[:-1]
+
+    def of_value(self, tokens: Tokens) -> tuple[int, int] | None:
+        """Where the value at ``tokens`` starts (or its nearest ancestor)."""
+        while True:
+            found = self.values.get(tokens) or self.keys.get(tokens)
+            if found is not None or not tokens:
+                return found
+            tokens = tokens[:-1]
+
+
+@dataclass
+class SourceDocument:
+    """One source definition inside a file.
+
+    ``data`` is the CreateSource body as written (or, with ``bare``, just the
+    config mapping, validated against ``connector``); ``base`` the tokens of
+    ``data`` within the file (``("sources", "0")`` for the first of a list).
+    """
+
+    data: Any
+    positions: Positions | None = None
+    base: Tokens = ()
+    path: str | None = None
+    bare: bool = False
+    connector: str | None = None
+    issues: list[Any] = field(default_factory=list)
+
+    @property
+    def name(self) -> str | None:
+        if isinstance(self.data, Mapping) and not self.bare:
+            name = self.data.get("name")
+            return name if isinstance(name, str) else None
+        return None

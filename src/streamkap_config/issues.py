@@ -1,0 +1,113 @@
+"""Issues: what validation reports, and the stable codes they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["CODES", "Issue", "Severity", "describe_value", "pointer_label", "to_pointer"]
+
+Severity = Literal["error", "warning"]
+
+#: Issue codes are stable API: scripts may match on them.
+CODES = (
+    "parse-error",
+    "duplicate-key",
+    "unknown-connector",
+    "unknown-key",
+    "ambiguous-key",
+    "not-user-settable",
+    "type",
+    "enum",
+    "range",
+    "required",
+    "inactive-key",
+    "set-once",
+    "plaintext-secret",
+    "unresolved-secret",
+    "envelope",
+    "schema-unavailable",
+)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a document.
+
+    ``key`` is the canonical API key (None for envelope issues and unknown
+    keys); ``pointer`` an RFC 6901 JSON Pointer into the document as the user
+    wrote it; ``line``/``column`` are 1-based, None when there is no file.
+    ``message`` starts with the path as written (``config.database.port: ...``)
+    and never quotes a secret value.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    key: str | None = None
+    pointer: str = ""
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+
+    def format(self) -> str:
+        """``12:5: error[type] config.database.port: expected ... (hint: ...)``."""
+        where = f"{self.line}:{self.column}: " if self.line is not None else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}{self.severity}[{self.code}] {self.message}{hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "key": self.key,
+            "pointer": self.pointer,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def to_pointer(tokens: tuple[str, ...]) -> str:
+    """RFC 6901: ``("config", "a/b")`` -> ``/config/a~1b``."""
+    if not tokens:
+        return ""
+    return "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in tokens)
+
+
+def pointer_label(tokens: tuple[str, ...]) -> str:
+    """The path as a user reads it: ``("config", "database", "port")`` -> ``config.database.port``."""
+    return ".".join(tokens) if tokens else "(document)"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def describe_value(value: Any, secret: bool = False) -> str:
+    """How a value appears in a message: its kind, and for non-secrets a short rendering."""
+    if secret:
+        return f"{_kind(value)} (value hidden)"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return _kind(value)

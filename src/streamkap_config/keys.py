@@ -1,0 +1,149 @@
+"""Key expansion: every way users write a key -> the API's canonical dotted key.
+
+Resolution order for one flat key (DESIGN §3): the exact API name; a match once
+a ``.user.defined`` / ``.user.displayed`` suffix is dropped from either side;
+the Terraform attribute name; a declared deprecated alias.
+
+>>> from streamkap_config import bundled_schemas
+>>> index = KeyIndex.for_definition(bundled_schemas()["postgresql"].definition)
+>>> index.resolve("database.hostname"), index.resolve("database_port")
+('database.hostname.user.defined', 'database.port.user.defined')
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .definitions import SUFFIXES, ConnectorDefinition, strip_suffix
+
+__all__ = ["Ambiguous", "Entry", "KeyIndex", "flatten"]
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """A spelling that matches several canonical keys equally well."""
+
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One key as the user wrote it: its flat dotted form, where it is, its value."""
+
+    flat: str
+    tokens: tuple[str, ...]
+    value: Any
+
+
+class KeyIndex:
+    """Every accepted spelling of a connector's keys, resolved in one dict lookup."""
+
+    def __init__(self, definition: ConnectorDefinition) -> None:
+        self.definition = definition
+        levels: list[dict[str, set[str]]] = [{}, {}, {}, {}]
+        for prop in definition.properties:
+            name = prop.name
+            levels[0].setdefault(name, set()).add(name)
+            base = strip_suffix(name)
+            for variant in (base, *(base + s for s in SUFFIXES)):
+                levels[1].setdefault(variant, set()).add(name)
+            if prop.terraform_attribute:
+                levels[2].setdefault(prop.terraform_attribute, set()).add(name)
+            for alias in prop.aliases:
+                levels[3].setdefault(alias, set()).add(name)
+        table: dict[str, str | Ambiguous] = {}
+        # Lower levels first, so a better level overwrites a worse one.
+        for level in reversed(levels):
+            for spelling, names in level.items():
+                if len(names) == 1:
+                    table[spelling] = next(iter(names))
+                else:
+                    table[spelling] = Ambiguous(tuple(sorted(names)))
+        self._table = table
+        self._suggestions = sorted(
+            {p.name for p in definition.properties}
+            | {strip_suffix(p.name) for p in definition.properties}
+            | {p.terraform_attribute for p in definition.properties if p.terraform_attribute}
+        )
+
+    _cache: dict[tuple[str, str], KeyIndex] = {}
+
+    @classmethod
+    def for_definition(cls, definition: ConnectorDefinition) -> KeyIndex:
+        """The index of ``definition``, built once per connector version."""
+        key = (definition.code, definition.version)
+        index = cls._cache.get(key)
+        if index is None:
+            index = cls._cache[key] = cls(definition)
+        return index
+
+    def lookup(self, flat: str) -> str | Ambiguous | None:
+        """The canonical key for ``flat``, an :class:`Ambiguous`, or None."""
+        return self._table.get(flat)
+
+    def resolve(self, flat: str) -> str | None:
+        """The canonical key for ``flat`` when it is unambiguous, else None."""
+        found = self._table.get(flat)
+        return found if isinstance(found, str) else None
+
+    def suggest(self, flat: str, limit: int = 3) -> list[str]:
+        """Up to ``limit`` accepted spellings close to ``flat``, best first."""
+        found = difflib.get_close_matches(flat, self._suggestions, n=4 * limit, cutoff=0.6)
+        if not found:
+            lowered = {s.lower(): s for s in self._suggestions}
+            close = difflib.get_close_matches(flat.lower(), list(lowered), 4 * limit, 0.6)
+            found = [lowered[m] for m in close]
+        # One suggestion per canonical key: the closest spelling of it.
+        seen: set[str] = set()
+        result = []
+        for spelling in found:
+            target = self._table.get(spelling)
+            canonical = target if isinstance(target, str) else spelling
+            if canonical not in seen:
+                seen.add(canonical)
+                result.append(spelling)
+        return result[:limit]
+
+
+def flatten(
+    mapping: Mapping[str, Any], index: KeyIndex, tokens: tuple[str, ...] = ()
+) -> list[Entry]:
+    """Flatten nested mappings into dotted keys, in document order.
+
+    A nested mapping is a namespace, except when its own path resolves to a key
+    and no path under it does: then it is that key's value (and later gets the
+    type check of that key).
+    """
+    entries: list[Entry] = []
+    _walk(mapping, "", tokens, index, entries)
+    return entries
+
+
+def _walk(
+    mapping: Mapping[str, Any],
+    prefix: str,
+    tokens: tuple[str, ...],
+    index: KeyIndex,
+    out: list[Entry],
+) -> None:
+    for key, value in mapping.items():
+        k = key if isinstance(key, str) else str(key)
+        flat = f"{prefix}.{k}" if prefix else k
+        here = (*tokens, k)
+        if isinstance(value, dict):
+            if index.lookup(flat) is not None:
+                sub: list[Entry] = []
+                _walk(value, flat, here, index, sub)
+                if not any(index.lookup(e.flat) is not None for e in sub):
+                    out.append(Entry(flat, here, value))
+                    continue
+                out.extend(sub)
+            elif value:
+                _walk(value, flat, here, index, out)
+            else:
+                out.append(Entry(flat, here, value))
+        else:
+            out.append(Entry(flat, here, value))

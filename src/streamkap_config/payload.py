@@ -1,0 +1,79 @@
+"""The ``POST /sources`` (CreateSource) request body as a pydantic model.
+
+>>> body = CreateSourceRequest(name="orders", connector="kafkadirect",
+...                            config={"topic.include.list.user.defined": "orders"})
+>>> body.model_dump(mode="json", exclude_none=True)["created_from"]
+'api'
+
+``model_dump(mode="json", exclude_none=True)`` is exactly the body to send.
+``repr()`` and ``str()`` mask secret values; :meth:`masked_dump` gives the body
+with secrets replaced by ``"********"`` for display.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+__all__ = ["MASK", "CreateSourceRequest"]
+
+MASK = "********"
+# Used only when the connector's definition is unknown: mask anything that looks secret.
+_SECRET_WORDS = ("password", "secret", "private.key", "api.key", "token", "credential")
+
+
+def _secret_keys_for(connector: str, config: dict[str, Any]) -> frozenset[str]:
+    from .bundle import bundled_schemas
+
+    schemas = bundled_schemas()
+    if connector in schemas:
+        props = schemas[connector].definition.properties
+        known = {p.name for p in props if p.secret}
+    else:
+        known = set()
+    guessed = {k for k in config if any(w in k.lower() for w in _SECRET_WORDS)}
+    return frozenset(known | guessed)
+
+
+class CreateSourceRequest(BaseModel):
+    """The CreateSource body: ``name``, ``connector``, canonical ``config`` and options."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    connector: str = Field(min_length=1)
+    config: dict[str, Any]
+    created_from: Literal["terraform", "web", "api"] = "api"
+    desired_state: (
+        Literal["Pending", "Active", "Paused", "Stopped", "Pending Update", "Pending Delete"] | None
+    ) = None
+    kc_cluster_id: str | None = None
+    tags: list[str] | None = None
+
+    _secret_keys: frozenset[str] | None = PrivateAttr(default=None)
+
+    def with_secret_keys(self, keys: frozenset[str]) -> CreateSourceRequest:
+        """Record which config keys are secrets (used for masking). Returns self."""
+        self._secret_keys = frozenset(keys)
+        return self
+
+    @property
+    def secret_keys(self) -> frozenset[str]:
+        if self._secret_keys is None:
+            self._secret_keys = _secret_keys_for(self.connector, self.config)
+        return self._secret_keys
+
+    def masked_config(self) -> dict[str, Any]:
+        secrets = self.secret_keys
+        return {k: (MASK if k in secrets else v) for k, v in self.config.items()}
+
+    def masked_dump(self) -> dict[str, Any]:
+        """The body with every secret value replaced by ``"********"``."""
+        body = self.model_dump(mode="json", exclude_none=True)
+        body["config"] = self.masked_config()
+        return body
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, (self.masked_config() if name == "config" else value)
