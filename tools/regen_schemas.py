@@ -1,7 +1,7 @@
 """Regenerate the bundled snapshot in ``schemas/``.
 
     python tools/regen_schemas.py --from-dir ../shared/connectors/sources
-    python tools/regen_schemas.py --from-api https://api.streamkap.com   # STREAMKAP_TOKEN or client id/secret
+    python tools/regen_schemas.py --from-api https://api.streamkap.com  # needs credentials
     python tools/regen_schemas.py --check          # exit 1 if schemas/ is stale
 
 Definitions come from a folder of ``<connector_code>.json`` files (the
@@ -72,19 +72,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if regenerating changes bytes")
     args = parser.parse_args(argv)
 
-    if args.from_api:
-        defs = from_api(args.from_api)
-    else:
-        defs = from_dir(args.from_dir or args.out)
+    defs = from_api(args.from_api) if args.from_api else from_dir(args.from_dir or args.out)
     files = render(defs, args.out, args.date)
     stale = sorted(
         name
         for name, data in files.items()
         if not (args.out / name).is_file() or (args.out / name).read_bytes() != data
     )
-    extra = sorted(
-        p.name for p in args.out.glob("*.json") if p.name not in files
-    ) if args.out.is_dir() else []
+    extra = (
+        sorted(p.name for p in args.out.glob("*.json") if p.name not in files)
+        if args.out.is_dir()
+        else []
+    )
     if args.check:
         if stale or extra:
             print(f"schemas/ is stale: {', '.join(stale + extra)}", file=sys.stderr)
@@ -96,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / name).unlink()
     for name, data in files.items():
         (args.out / name).write_bytes(data)
-    print(f"wrote {len(files)} files for {len(defs)} connectors to {args.out.name}/"
-          f" ({len(stale)} changed, {len(extra)} removed)")
+    print(
+        f"wrote {len(files)} files for {len(defs)} connectors to {args.out.name}/"
+        f" ({len(stale)} changed, {len(extra)} removed)"
+    )
     return 0
 
 

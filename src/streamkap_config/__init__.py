@@ -41,7 +41,28 @@ _EXPORTS = {
     "load_file": "loaders",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ApiError",
+    "CacheError",
+    "Condition",
+    "ConfigValidationError",
+    "ConnectorDefinition",
+    "CreateSourceRequest",
+    "DefinitionError",
+    "Issue",
+    "LoadError",
+    "Property",
+    "SchemaCache",
+    "SchemaUnavailableError",
+    "SchemaVersion",
+    "StreamkapConfigError",
+    "ValidationResult",
+    "build_payload",
+    "bundled_schemas",
+    "load_file",
+    "parse_definitions",
+    "validate_source",
+]
 
 if TYPE_CHECKING:
     from .bundle import SchemaVersion, bundled_schemas

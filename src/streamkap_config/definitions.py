@@ -265,7 +265,9 @@ def _parse_property(connector: str, index: int, raw: Any) -> Property:
         raise fail(f"{name}: 'value.control' is missing")
     control = CONTROLS.get(control_raw.strip().lower())
     if control is None:
-        raise fail(f"{name}: unknown control {control_raw!r} (known: {', '.join(sorted(CONTROLS))})")
+        raise fail(
+            f"{name}: unknown control {control_raw!r} (known: {', '.join(sorted(CONTROLS))})"
+        )
     kind = _KIND_OF_CONTROL[control]
 
     def flag(mapping: Mapping[str, Any], key: str, default: bool) -> bool:
@@ -308,9 +310,7 @@ def _parse_property(connector: str, index: int, raw: Any) -> Property:
             raise fail(f"{name}: 'value.{key}' given for control {control!r}, which is not numeric")
         bounds[key] = v
     if (
-        bounds["min"] is not None
-        and bounds["max"] is not None
-        and bounds["min"] > bounds["max"]  # type: ignore[operator]
+        bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]  # type: ignore[operator]
     ):
         raise fail(f"{name}: 'value.min' is greater than 'value.max'")
 

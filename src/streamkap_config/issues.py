@@ -77,7 +77,7 @@ def to_pointer(tokens: tuple[str, ...]) -> str:
 
 
 def pointer_label(tokens: tuple[str, ...]) -> str:
-    """The path as a user reads it: ``("config", "database", "port")`` -> ``config.database.port``."""
+    """The path as a user reads it: ``config.database.port`` for those three tokens."""
     return ".".join(tokens) if tokens else "(document)"
 
 

@@ -202,12 +202,12 @@ def registry(config_schemas: Iterable[Mapping[str, Any]]) -> Registry:
     >>> ENVELOPE_ID in reg
     True
     """
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
     schemas = list(config_schemas)
     ids = {s["x-streamkap"]["connector"]: s["$id"] for s in schemas}
-    resources = [(s["$id"], Resource(contents=s, specification=DRAFT202012)) for s in schemas]
+    resources = [(s["$id"], DRAFT202012.create_resource(s)) for s in schemas]
     envelope = envelope_schema(ids)
-    resources.append((ENVELOPE_ID, Resource(contents=envelope, specification=DRAFT202012)))
+    resources.append((ENVELOPE_ID, DRAFT202012.create_resource(envelope)))
     return Registry().with_resources(resources).crawl()

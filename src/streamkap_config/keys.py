@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .definitions import SUFFIXES, ConnectorDefinition, strip_suffix
 
@@ -69,7 +69,7 @@ class KeyIndex:
             | {p.terraform_attribute for p in definition.properties if p.terraform_attribute}
         )
 
-    _cache: dict[tuple[str, str], KeyIndex] = {}
+    _cache: ClassVar[dict[tuple[str, str], KeyIndex]] = {}
 
     @classmethod
     def for_definition(cls, definition: ConnectorDefinition) -> KeyIndex:

@@ -111,9 +111,9 @@ def _compile(prop: Property) -> Check:
             t = type(value)
             if t is int:
                 number = value
-            elif t is float and value.is_integer():
-                number = int(value)
-            elif t is str and not strict and _INT_TEXT.match(value.strip()):
+            elif (t is float and value.is_integer()) or (
+                t is str and not strict and _INT_TEXT.match(value.strip())
+            ):
                 number = int(value)
             else:
                 hint = None
@@ -146,7 +146,9 @@ def _compile(prop: Property) -> Check:
                         return low == "true", None
                     hint = "strict mode: write true or false without quotes"
                 elif low in _YAML11_BOOLS:
-                    hint = "write true or false (YAML 1.1 words such as yes/no/on/off are not booleans here)"
+                    hint = (
+                        "write true or false (YAML 1.1 words like yes/no/on/off are not booleans)"
+                    )
             return None, ("type", f"expected a boolean, got {got(value)}", hint)
 
         return check_boolean
@@ -366,7 +368,12 @@ def validate_source(
         config = data
         config_tokens: Tokens = ()
         if not isinstance(config, Mapping):
-            run.add("envelope", "error", (), f"expected a mapping of config keys, got {describe_value(config)}")
+            run.add(
+                "envelope",
+                "error",
+                (),
+                f"expected a mapping of config keys, got {describe_value(config)}",
+            )
             return _result(run, code, None, None, frozenset())
     else:
         if not isinstance(data, Mapping):
@@ -393,7 +400,11 @@ def validate_source(
             known = _known_codes(schemas)
             near = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
             lowered = [k for k in known if k.lower() == code.lower().replace(" ", "")]
-            hint = f"known connectors include: {', '.join(lowered or near)}" if (lowered or near) else None
+            hint = (
+                f"known connectors include: {', '.join(lowered or near)}"
+                if (lowered or near)
+                else None
+            )
             run.add(
                 "unknown-connector",
                 "error",
@@ -406,7 +417,9 @@ def validate_source(
         return _result(run, code, None, None, frozenset())
 
     checker = Checker.for_definition(schema_version.definition)
-    canonical = _check_config(run, checker, config, config_tokens, mode, strict, no_plaintext_secrets)
+    canonical = _check_config(
+        run, checker, config, config_tokens, mode, strict, no_plaintext_secrets
+    )
     secret_keys = frozenset(p.name for p in checker.definition.properties if p.secret)
     body: dict[str, Any] | None = None
     if canonical is not None and not doc.bare:
@@ -446,7 +459,12 @@ def _check_envelope(
         if mode == "create":
             missing("name")
     elif not isinstance(name, str) or not name.strip():
-        run.add("envelope", "error", ("name",), f"expected a non-empty string, got {describe_value(name)}")
+        run.add(
+            "envelope",
+            "error",
+            ("name",),
+            f"expected a non-empty string, got {describe_value(name)}",
+        )
 
     code: str | None = override
     if override is None:
@@ -467,7 +485,9 @@ def _check_envelope(
     if "config" not in data:
         missing("config")
     elif not isinstance(config, Mapping):
-        run.add("envelope", "error", ("config",), f"expected a mapping, got {describe_value(config)}")
+        run.add(
+            "envelope", "error", ("config",), f"expected a mapping, got {describe_value(config)}"
+        )
 
     for field_name, allowed in (("created_from", CREATED_FROM), ("desired_state", DESIRED_STATES)):
         value = data.get(field_name)
@@ -490,8 +510,15 @@ def _check_envelope(
             hint="omit kc_cluster_id for the default Kafka Connect cluster",
         )
     tags = data.get("tags")
-    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
-        run.add("envelope", "error", ("tags",), f"expected a list of tag ids, got {describe_value(tags)}")
+    if tags is not None and (
+        not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)
+    ):
+        run.add(
+            "envelope",
+            "error",
+            ("tags",),
+            f"expected a list of tag ids, got {describe_value(tags)}",
+        )
     return code
 
 
@@ -615,8 +642,16 @@ def _check_config(
                     continue
                 extra = ""
                 if prop.conditions:
-                    extra = " (required when " + " and ".join(c.describe() for c in prop.conditions) + ")"
-                tf = f"; Terraform name {prop.terraform_attribute}" if prop.terraform_attribute else ""
+                    extra = (
+                        " (required when "
+                        + " and ".join(c.describe() for c in prop.conditions)
+                        + ")"
+                    )
+                tf = (
+                    f"; Terraform name {prop.terraform_attribute}"
+                    if prop.terraform_attribute
+                    else ""
+                )
                 run.add(
                     "required",
                     "error",
@@ -690,10 +725,10 @@ def build_payload(
     :class:`~streamkap_config.ConfigValidationError` with every issue when the
     document is invalid.
 
-    >>> body = build_payload({"name": "t", "connector": "kafkadirect",
-    ...     "config": {"topic.include.list": "orders", "kafka.format": "json"}})
+    >>> body = build_payload({"name": "t", "connector": "kafkadirect", "config": {
+    ...     "topic": {"prefix": "src_", "include.list": "orders"}, "kafka_format": "json"}})
     >>> body.config
-    {'topic.include.list.user.defined': 'orders', 'format': 'json'}
+    {'topic.prefix': 'src_', 'topic.include.list.user.defined': 'orders', 'format': 'json'}
     """
     doc = _as_document(document)
     result = validate_source(
@@ -712,8 +747,12 @@ def build_payload(
         raise ConfigValidationError(result.issues)
     body = dict(result._body)
     run = _Run(doc)
-    where = {}
-    if isinstance(doc.data, Mapping) and isinstance(doc.data.get("config"), Mapping) and result.connector:
+    where: dict[str, Tokens] = {}
+    if (
+        isinstance(doc.data, Mapping)
+        and isinstance(doc.data.get("config"), Mapping)
+        and result.connector
+    ):
         version = _lookup(schemas, result.connector)
         if version is not None:
             index = KeyIndex.for_definition(version.definition)
