@@ -74,6 +74,14 @@ class CreateSourceRequest(BaseModel):
         body["config"] = self.masked_config()
         return body
 
+    def __eq__(self, other: object) -> bool:
+        # Which keys are masked is presentation, not content.
+        if not isinstance(other, CreateSourceRequest):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = BaseModel.__hash__
+
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
             yield name, (self.masked_config() if name == "config" else value)

@@ -85,6 +85,13 @@ def _near(value: str, allowed: Iterable[Any]) -> str | None:
     return close[0] if close else None
 
 
+def _listing(allowed: Iterable[Any], most: int = 8) -> str:
+    values = [str(a) for a in allowed]
+    if len(values) <= most:
+        return ", ".join(values)
+    return ", ".join(values[:most]) + f", ... ({len(values)} values)"
+
+
 def _compile(prop: Property) -> Check:
     kind = prop.kind
     secret = prop.secret
@@ -155,7 +162,7 @@ def _compile(prop: Property) -> Check:
 
     if kind == "enum":
         allowed = prop.raw_values or ()
-        listed = ", ".join(str(a) for a in allowed)
+        listed = _listing(allowed)
 
         def check_enum(value: Any, strict: bool) -> tuple[Any, Problem | None]:
             for a in allowed:
@@ -182,7 +189,7 @@ def _compile(prop: Property) -> Check:
                 if v not in items:
                     near = None if secret else _near(v, items)
                     hint = f'did you mean "{near}"?' if near else None
-                    listed = ", ".join(str(a) for a in items)
+                    listed = _listing(items)
                     return None, ("enum", f"{got(v)} is not one of {listed}", hint)
         return value, None
 
