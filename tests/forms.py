@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamkap_config.definitions import ConnectorDefinition, strip_suffix
 from strategies import nest
+from streamkap_config.definitions import ConnectorDefinition, strip_suffix
 
 
 def dotted(defn: ConnectorDefinition, config: dict[str, Any]) -> dict[str, Any]:

@@ -8,19 +8,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from forms import FORMS
+from mutations import mutations, wrong_type_value
+from strategies import SECRET_PREFIX, definitions, gate_names, valid_configs
 from streamkap_config import (
     ConfigValidationError,
     CreateSourceRequest,
-    bundled_schemas,
     build_payload,
+    bundled_schemas,
     validate_source,
 )
 from streamkap_config.bundle import SchemaVersion
 from streamkap_config.issues import CODES
 from streamkap_config.jsonschema_gen import config_schema
-from forms import FORMS
-from mutations import mutations, wrong_type_value
-from strategies import SECRET_PREFIX, definitions, gate_names, valid_configs
 
 PG = {
     "name": "orders",

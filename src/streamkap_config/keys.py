@@ -29,13 +29,8 @@ class Ambiguous:
     candidates: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One key as the user wrote it: its flat dotted form, where it is, its value."""
-
-    flat: str
-    tokens: tuple[str, ...]
-    value: Any
+# One key as the user wrote it: (flat dotted form, path tokens, value).
+Entry = tuple[str, tuple[str, ...], Any]
 
 
 class KeyIndex:
@@ -62,12 +57,14 @@ class KeyIndex:
                     table[spelling] = next(iter(names))
                 else:
                     table[spelling] = Ambiguous(tuple(sorted(names)))
-        self._table = table
+        self.table: Mapping[str, str | Ambiguous] = table
+        self._memo: dict[tuple[str, int], tuple[str, ...]] = {}
         self._suggestions = sorted(
             {p.name for p in definition.properties}
             | {strip_suffix(p.name) for p in definition.properties}
             | {p.terraform_attribute for p in definition.properties if p.terraform_attribute}
         )
+        self._grams = [(s, _bigrams(s.lower())) for s in self._suggestions]
 
     _cache: ClassVar[dict[tuple[str, str], KeyIndex]] = {}
 
@@ -82,30 +79,63 @@ class KeyIndex:
 
     def lookup(self, flat: str) -> str | Ambiguous | None:
         """The canonical key for ``flat``, an :class:`Ambiguous`, or None."""
-        return self._table.get(flat)
+        return self.table.get(flat)
 
     def resolve(self, flat: str) -> str | None:
         """The canonical key for ``flat`` when it is unambiguous, else None."""
-        found = self._table.get(flat)
+        found = self.table.get(flat)
         return found if isinstance(found, str) else None
 
     def suggest(self, flat: str, limit: int = 3) -> list[str]:
-        """Up to ``limit`` accepted spellings close to ``flat``, best first."""
-        found = difflib.get_close_matches(flat, self._suggestions, n=4 * limit, cutoff=0.6)
-        if not found:
-            lowered = {s.lower(): s for s in self._suggestions}
-            close = difflib.get_close_matches(flat.lower(), list(lowered), 4 * limit, 0.6)
-            found = [lowered[m] for m in close]
+        """Up to ``limit`` accepted spellings close to ``flat``, best first.
+
+        Candidates are shortlisted by shared character pairs (set operations in
+        C) and only the shortlist is ranked by ``difflib``; answers are memoised,
+        since one typo tends to recur across the files of a repository.
+        """
+        memo_key = (flat, limit)
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = self._suggest(flat, limit)
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[memo_key] = found
+        return list(found)
+
+    def _suggest(self, flat: str, limit: int) -> tuple[str, ...]:
+        grams = _bigrams(flat.lower())
+        size = len(grams) or 1
+        scored = sorted(
+            ((2 * len(grams & g) / (size + (len(g) or 1)), s) for s, g in self._grams),
+            reverse=True,
+        )
+        shortlist = [s for score, s in scored[: 6 * limit] if score > 0.3]
+        matcher = difflib.SequenceMatcher(b=flat.lower())
+        ranked = []
+        for spelling in shortlist:
+            matcher.set_seq1(spelling.lower())
+            ratio = matcher.ratio()
+            if ratio >= 0.6:
+                ranked.append((ratio, spelling))
+        ranked.sort(key=lambda r: -r[0])
         # One suggestion per canonical key: the closest spelling of it.
         seen: set[str] = set()
         result = []
-        for spelling in found:
-            target = self._table.get(spelling)
+        for _, spelling in ranked:
+            target = self.table.get(spelling)
             canonical = target if isinstance(target, str) else spelling
             if canonical not in seen:
                 seen.add(canonical)
                 result.append(spelling)
-        return result[:limit]
+        return tuple(result[:limit])
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
+
+
+# One key as the user wrote it: (flat dotted form, path tokens, value).
+Entry = tuple[str, tuple[str, ...], Any]
 
 
 def flatten(
@@ -118,7 +148,7 @@ def flatten(
     type check of that key).
     """
     entries: list[Entry] = []
-    _walk(mapping, "", tokens, index, entries)
+    _walk(mapping, "", tokens, index.table, entries)
     return entries
 
 
@@ -126,24 +156,24 @@ def _walk(
     mapping: Mapping[str, Any],
     prefix: str,
     tokens: tuple[str, ...],
-    index: KeyIndex,
+    table: Mapping[str, Any],
     out: list[Entry],
 ) -> None:
     for key, value in mapping.items():
-        k = key if isinstance(key, str) else str(key)
+        k = key if key.__class__ is str else str(key)
         flat = f"{prefix}.{k}" if prefix else k
-        here = (*tokens, k)
         if isinstance(value, dict):
-            if index.lookup(flat) is not None:
+            here = (*tokens, k)
+            if flat in table:
                 sub: list[Entry] = []
-                _walk(value, flat, here, index, sub)
-                if not any(index.lookup(e.flat) is not None for e in sub):
-                    out.append(Entry(flat, here, value))
+                _walk(value, flat, here, table, sub)
+                if not any(e[0] in table for e in sub):
+                    out.append((flat, here, value))
                     continue
                 out.extend(sub)
             elif value:
-                _walk(value, flat, here, index, out)
+                _walk(value, flat, here, table, out)
             else:
-                out.append(Entry(flat, here, value))
+                out.append((flat, here, value))
         else:
-            out.append(Entry(flat, here, value))
+            out.append((flat, (*tokens, k), value))

@@ -206,6 +206,11 @@ class Checker:
     conditioned: tuple[Property, ...]
     defaults: Mapping[str, Any]
     index: KeyIndex
+    secret_keys: frozenset[str]
+    # Every accepted spelling -> (canonical key, check, secret, special) or Ambiguous.
+    # ``special`` names a rule beyond the value check: "not-user-settable",
+    # "readonly", "set-once" (or "" for none).
+    plan: Mapping[str, tuple[str, Check, bool, str] | Ambiguous]
 
     @classmethod
     def for_definition(cls, definition: ConnectorDefinition) -> Checker:
@@ -213,18 +218,35 @@ class Checker:
         found = _CHECKERS.get(key)
         if found is None:
             props = definition.properties
+            checks = {p.name: _compile(p) for p in props}
+            index = KeyIndex.for_definition(definition)
+            steps = {p.name: (p.name, checks[p.name], p.secret, _special_rule(p)) for p in props}
+            plan: dict[str, tuple[str, Check, bool, str] | Ambiguous] = {
+                spelling: target if isinstance(target, Ambiguous) else steps[target]
+                for spelling, target in index.table.items()
+            }
             found = _CHECKERS[key] = cls(
                 definition=definition,
-                checks={p.name: _compile(p) for p in props},
+                checks=checks,
                 required=tuple(p for p in props if p.required and p.user_defined),
                 conditioned=tuple(p for p in props if p.conditions),
                 defaults={p.name: p.default for p in props if p.has_default},
-                index=KeyIndex.for_definition(definition),
+                index=index,
+                secret_keys=frozenset(p.name for p in props if p.secret),
+                plan=plan,
             )
         return found
 
 
 _CHECKERS: dict[tuple[str, str], Checker] = {}
+
+
+def _special_rule(prop: Property) -> str:
+    if not prop.user_defined:
+        return "not-user-settable"
+    if prop.readonly:
+        return "readonly"
+    return "set-once" if prop.set_once else ""
 
 
 @dataclass(frozen=True)
@@ -427,7 +449,7 @@ def validate_source(
     canonical = _check_config(
         run, checker, config, config_tokens, mode, strict, no_plaintext_secrets
     )
-    secret_keys = frozenset(p.name for p in checker.definition.properties if p.secret)
+    secret_keys = checker.secret_keys
     body: dict[str, Any] | None = None
     if canonical is not None and not doc.bare:
         body = {k: envelope[k] for k in ENVELOPE_FIELDS if envelope.get(k) is not None}
@@ -539,38 +561,37 @@ def _check_config(
     no_plaintext_secrets: bool,
 ) -> dict[str, Any] | None:
     """Check every key; return the canonical normalised config (None on any error)."""
-    index = checker.index
-    definition = checker.definition
-    checks = checker.checks
+    plan = checker.plan
     out: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     where: dict[str, Tokens] = {}
     failed = False
-    for entry in flatten(config, index, base):
-        found = index.lookup(entry.flat)
-        if found is None:
-            close = index.suggest(entry.flat)
+    for flat, tokens, value in flatten(config, checker.index, base):
+        step = plan.get(flat)
+        if step is None:
+            close = checker.index.suggest(flat)
             hint = f"did you mean {', '.join(close)}?" if close else None
-            run.add("unknown-key", "error", entry.tokens, "unknown key", hint=hint, at_key=True)
+            run.add("unknown-key", "error", tokens, "unknown key", hint=hint, at_key=True)
             failed = True
             continue
-        if isinstance(found, Ambiguous):
+        if step.__class__ is Ambiguous:
             run.add(
                 "ambiguous-key",
                 "error",
-                entry.tokens,
-                f"matches several keys: {', '.join(found.candidates)}",
+                tokens,
+                f"matches several keys: {', '.join(step.candidates)}",  # type: ignore[union-attr]
                 hint="write the full API name",
                 at_key=True,
             )
             failed = True
             continue
-        key = found
+        key, check, secret, special = step  # type: ignore[misc]
         if key in where:
             first = where[key]
             run.add(
                 "duplicate-key",
                 "error",
-                entry.tokens,
+                tokens,
                 f"sets {key} again (first set at {pointer_label(first)}, "
                 f"{to_pointer(run.base + first)})",
                 key=key,
@@ -579,65 +600,33 @@ def _check_config(
             )
             failed = True
             continue
-        where[key] = entry.tokens
-        prop = definition.get(key)
-        assert prop is not None
-        if not prop.user_defined:
-            run.add(
-                "not-user-settable",
-                "error",
-                entry.tokens,
-                f"{key} is set by Streamkap and cannot be set here",
-                key=key,
-                hint="remove it",
-                at_key=True,
-            )
-            failed = True
+        where[key] = tokens
+        given[key] = value
+        if special and _special(run, checker, key, tokens, mode):
+            failed = failed or special != "readonly"
             continue
-        if prop.readonly:
-            run.add(
-                "not-user-settable",
-                "warning",
-                entry.tokens,
-                f"{key} is read-only: the server fills it in and ignores this value",
-                key=key,
-                hint="remove it",
-                at_key=True,
-            )
-            continue
-        if mode == "update" and prop.set_once:
-            run.add(
-                "set-once",
-                "error",
-                entry.tokens,
-                f"{key} can only be set when the source is created",
-                key=key,
-                at_key=True,
-            )
-            failed = True
-            continue
-        value = entry.value
-        normalised, problem = checks[key](value, strict)
+        normalised, problem = check(value, strict)
         if problem is not None:
             pcode, text, hint = problem
-            run.add(pcode, "error", entry.tokens, text, key=key, hint=hint)
+            run.add(pcode, "error", tokens, text, key=key, hint=hint)
             failed = True
             continue
-        if prop.secret and isinstance(value, str) and value and not ENV_REF.match(value):
+        if secret and value.__class__ is str and value and not ENV_REF.match(value):
             run.add(
                 "plaintext-secret",
                 "error" if no_plaintext_secrets else "warning",
-                entry.tokens,
+                tokens,
                 "secret written in plain text",
                 key=key,
                 hint="use ${env:NAME} and set NAME in the environment",
             )
             if no_plaintext_secrets:
                 failed = True
-        out[key] = normalised
+        out[key] = given[key] = normalised
 
     if checker.conditioned or (mode == "create" and checker.required):
-        effective = {**checker.defaults, **out}
+        # Conditions see user values over defaults (a value that failed its check as written).
+        effective = {**checker.defaults, **given}
         config_pos_tokens = base
         if mode == "create":
             for prop in checker.required:
@@ -686,6 +675,45 @@ def _check_config(
                     at_key=True,
                 )
     return None if failed else out
+
+
+def _special(run: _Run, checker: Checker, key: str, tokens: Tokens, mode: Mode) -> bool:
+    """Not user-settable, read-only and set-once keys. True when the key is rejected."""
+    prop = checker.definition.get(key)
+    assert prop is not None
+    if not prop.user_defined:
+        run.add(
+            "not-user-settable",
+            "error",
+            tokens,
+            f"{key} is set by Streamkap and cannot be set here",
+            key=key,
+            hint="remove it",
+            at_key=True,
+        )
+        return True
+    if prop.readonly:
+        run.add(
+            "not-user-settable",
+            "warning",
+            tokens,
+            f"{key} is read-only: the server fills it in and ignores this value",
+            key=key,
+            hint="remove it",
+            at_key=True,
+        )
+        return True
+    if mode == "update" and prop.set_once:
+        run.add(
+            "set-once",
+            "error",
+            tokens,
+            f"{key} can only be set when the source is created",
+            key=key,
+            at_key=True,
+        )
+        return True
+    return False
 
 
 def _resolve_secrets(
@@ -763,10 +791,10 @@ def build_payload(
         version = _lookup(schemas, result.connector)
         if version is not None:
             index = KeyIndex.for_definition(version.definition)
-            for entry in flatten(doc.data["config"], index, ("config",)):
-                key = index.resolve(entry.flat)
+            for flat, tokens, _ in flatten(doc.data["config"], index, ("config",)):
+                key = index.resolve(flat)
                 if key is not None:
-                    where.setdefault(key, entry.tokens)
+                    where.setdefault(key, tokens)
             if include_defaults:
                 defaults = {
                     p.name: p.default

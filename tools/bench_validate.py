@@ -1,0 +1,131 @@
+"""Benchmark: validations per second through ``validate_source`` (expansion, checks
+and payload) next to a bare ``jsonschema.Draft202012Validator(schema).iter_errors``
+over the same generated PostgreSQL schema and the same documents.
+
+    python tools/bench_validate.py [--rounds 7] [--seconds 0.5]
+
+Documents: minimal (required keys only), complete (required plus about half the
+optional keys) and fully specified (every user-settable key), written with the
+API's canonical dotted keys as a GET /sources answer carries them; the invalid
+set is the same documents with one or two mistakes each (wrong type, a value
+outside an enum, an unknown key, a missing required key). Reports medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from streamkap_config import bundled_schemas, validate_source
+from streamkap_config.definitions import Property
+
+
+def value_for(prop: Property, rng: random.Random) -> Any:
+    if prop.has_default:
+        return prop.default
+    if prop.kind == "integer":
+        lo = prop.minimum if prop.minimum is not None else 1
+        hi = prop.maximum if prop.maximum is not None else 65535
+        return rng.randint(int(lo), int(hi))
+    if prop.kind == "boolean":
+        return rng.random() < 0.5
+    if prop.kind == "enum":
+        return rng.choice(prop.raw_values)
+    if prop.kind == "array":
+        return []
+    if prop.secret:
+        return "${env:PG_PASSWORD}"
+    return f"value-{rng.randint(0, 999)}"
+
+
+def documents(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    version = bundled_schemas()["postgresql"]
+    props = [p for p in version.definition.properties if p.user_defined and not p.readonly]
+    unconditioned = [p for p in props if not p.conditions]
+    valid = []
+    for n in range(30):
+        shape = n % 3
+        config: dict[str, Any] = {}
+        for p in unconditioned:
+            if p.required or shape == 2 or (shape == 1 and rng.random() < 0.5):
+                config[p.name] = value_for(p, rng)
+        if shape == 2:
+            config["ssh.enabled"] = True
+            for p in props:
+                if p.conditions and p.name not in config:
+                    config[p.name] = value_for(p, rng)
+        valid.append({"name": f"source-{n}", "connector": "postgresql", "config": config})
+    invalid = []
+    required = [p.name for p in props if p.required]
+    for n, doc in enumerate(valid):
+        bad = copy.deepcopy(doc)
+        cfg = bad["config"]
+        kind = n % 4
+        if kind == 0:
+            cfg["database.port.user.defined"] = "not-a-port"
+        elif kind == 1:
+            cfg["database.sslmode"] = "requir"
+        elif kind == 2:
+            cfg["database.hostnme"] = "typo"
+        else:
+            del cfg[rng.choice(required)]
+        if n % 2:
+            cfg["snapshot.read.only.user.defined"] = "maybe"
+        invalid.append(bad)
+    return valid, invalid
+
+
+def rate(fn: Callable[[dict[str, Any]], Any], docs: list[dict[str, Any]], seconds: float) -> float:
+    count = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        for doc in docs:
+            fn(doc)
+        count += len(docs)
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.5)
+    args = parser.parse_args()
+    valid, invalid = documents(random.Random(7))
+    schema = bundled_schemas()["postgresql"].schema
+    bare_validator = Draft202012Validator(schema)
+
+    def bare(doc: dict[str, Any]) -> list[Any]:
+        return list(bare_validator.iter_errors(doc["config"]))
+
+    def ours(doc: dict[str, Any]) -> Any:
+        result = validate_source(doc)
+        return result.payload, result.issues
+
+    for doc in valid:
+        assert validate_source(doc).ok and not bare(doc), doc
+    for doc in invalid:
+        assert not validate_source(doc).ok and bare(doc)
+
+    print(f"PostgreSQL schema: {len(schema['properties'])} keys; "
+          f"{len(valid)} valid and {len(invalid)} invalid documents; "
+          f"median of {args.rounds} rounds of {args.seconds}s")
+    print(f"{'documents':<10} {'jsonschema /s':>14} {'streamkap-config /s':>20} {'ratio':>7}")
+    for label, docs in (("valid", valid), ("invalid", invalid)):
+        theirs, mine = [], []
+        for _ in range(args.rounds):
+            theirs.append(rate(bare, docs, args.seconds))
+            mine.append(rate(ours, docs, args.seconds))
+        t, m = statistics.median(theirs), statistics.median(mine)
+        print(f"{label:<10} {t:>14,.0f} {m:>20,.0f} {m / t:>6.1f}x")
+
+
+if __name__ == "__main__":
+    main()
