@@ -134,10 +134,6 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(text[i : i + 2] for i in range(len(text) - 1))
 
 
-# One key as the user wrote it: (flat dotted form, path tokens, value).
-Entry = tuple[str, tuple[str, ...], Any]
-
-
 def flatten(
     mapping: Mapping[str, Any], index: KeyIndex, tokens: tuple[str, ...] = ()
 ) -> list[Entry]:

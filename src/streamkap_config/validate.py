@@ -43,7 +43,7 @@ __all__ = [
 
 Mode = Literal["create", "update"]
 ENV_REF = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
-_INT_TEXT = re.compile(r"^[-+]?[0-9]+$")
+_INT_TEXT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
 ENVELOPE_FIELDS = (
     "name",
