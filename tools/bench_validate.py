@@ -114,9 +114,11 @@ def main() -> None:
     for doc in invalid:
         assert not validate_source(doc).ok and bare(doc)
 
-    print(f"PostgreSQL schema: {len(schema['properties'])} keys; "
-          f"{len(valid)} valid and {len(invalid)} invalid documents; "
-          f"median of {args.rounds} rounds of {args.seconds}s")
+    print(
+        f"PostgreSQL schema: {len(schema['properties'])} keys; "
+        f"{len(valid)} valid and {len(invalid)} invalid documents; "
+        f"median of {args.rounds} rounds of {args.seconds}s"
+    )
     print(f"{'documents':<10} {'jsonschema /s':>14} {'streamkap-config /s':>20} {'ratio':>7}")
     for label, docs in (("valid", valid), ("invalid", invalid)):
         theirs, mine = [], []

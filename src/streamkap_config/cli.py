@@ -1,0 +1,509 @@
+"""The command line: ``streamkap-config`` and ``streamkap-validate``.
+
+Thin: parses arguments, calls the layers, picks an exit code.
+
+Exit codes: 0 valid (warnings allowed), 1 invalid (a file that does not parse
+is invalid too), 2 usage error or unreadable file, 3 schema unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from . import __version__
+from .errors import LoadError, SchemaUnavailableError, StreamkapConfigError
+
+if TYPE_CHECKING:
+    from .cache import SchemaCache
+    from .loaders import Limits
+    from .report import FileReport
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_SCHEMA = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options accepted before or after the subcommand."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        default=default,
+        help="schema cache directory (default: $STREAMKAP_CONFIG_CACHE or the user cache dir)",
+    )
+    parser.add_argument(
+        "--api-url",
+        metavar="URL",
+        default=default,
+        help="Streamkap API base URL (default: $STREAMKAP_API_URL or https://api.streamkap.com)",
+    )
+    parser.add_argument(
+        "--lock",
+        metavar="FILE",
+        default=default,
+        help="lock file pinning schema versions (default: streamkap-schemas.lock found upward)",
+    )
+
+
+def _validate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+    parser.add_argument("--strict", action="store_true", help="no lenient type normalisation")
+    parser.add_argument(
+        "--no-plaintext-secrets",
+        action="store_true",
+        help="a secret written in plain text is an error, not a warning",
+    )
+    parser.add_argument("--mode", choices=("create", "update"), default="create")
+    parser.add_argument(
+        "--connector", metavar="CODE", help="validate files holding a bare config mapping"
+    )
+    parser.add_argument("--max-bytes", type=int, metavar="N", help="file size limit (5 MiB)")
+    parser.add_argument("--max-depth", type=int, metavar="N", help="nesting limit (64)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    group.add_argument("-v", "--verbose", action="store_true", help="also list valid sources")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="streamkap-config",
+        description="Validate Streamkap source configurations and build CreateSource bodies.",
+        epilog="Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file, "
+        "3 schema unavailable.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="validate source files")
+    _common(p, suppress=True)
+    _validate_options(p)
+
+    p = sub.add_parser("payload", help="print the CreateSource JSON body of a valid file")
+    _common(p, suppress=True)
+    p.add_argument("path", metavar="FILE")
+    p.add_argument("--connector", metavar="CODE", help="the file holds a bare config mapping")
+    p.add_argument("--name", help="source name for a bare config mapping")
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--mode", choices=("create", "update"), default="create")
+    p.add_argument("--include-defaults", action="store_true", help="add every default")
+    p.add_argument(
+        "--reveal-secrets", action="store_true", help="print secrets instead of ********"
+    )
+
+    schemas = sub.add_parser("schemas", help="list, show, pull, lock, diff and export schemas")
+    _common(schemas, suppress=True)
+    ssub = schemas.add_subparsers(dest="schemas_command", required=True, parser_class=_Parser)
+    s = ssub.add_parser("list", help="connectors with their schema versions")
+    _common(s, suppress=True)
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s = ssub.add_parser("show", help="the keys of one connector")
+    _common(s, suppress=True)
+    s.add_argument("code")
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s = ssub.add_parser("pull", help="fetch schemas from the API into the cache")
+    _common(s, suppress=True)
+    s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
+    s.add_argument("--concurrency", type=int, default=8)
+    s = ssub.add_parser("lock", help="write streamkap-schemas.lock here")
+    _common(s, suppress=True)
+    s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
+    s.add_argument("--output", "-o", default=None, help="lock file path")
+    s = ssub.add_parser("diff", help="what changed between two schema versions")
+    _common(s, suppress=True)
+    s.add_argument("code")
+    s.add_argument("old", nargs="?", help="version id or prefix, 'bundled' or 'current'")
+    s.add_argument("new", nargs="?")
+    s.add_argument("--fail-on-breaking", action="store_true", help="exit 1 on a breaking change")
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s = ssub.add_parser("export", help="write JSON Schemas for editors")
+    _common(s, suppress=True)
+    s.add_argument("--editor", metavar="DIR", required=True, help="output directory")
+    s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
+    return parser
+
+
+def _validate_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="streamkap-validate",
+        description="Validate Streamkap source configuration files (YAML, JSON, TOML).",
+        epilog="Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file, "
+        "3 schema unavailable.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, suppress=False)
+    _validate_options(parser)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def _color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class _Schemas:
+    """One SchemaCache per lock file in effect."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.cache_dir = getattr(args, "cache_dir", None)
+        self.api_url = getattr(args, "api_url", None)
+        self.lock_arg = getattr(args, "lock", None)
+        self._by_lock: dict[str, SchemaCache] = {}
+
+    def for_path(self, path: str | None) -> SchemaCache:
+        from .cache import SchemaCache, find_lock
+
+        lock = self.lock_arg
+        if lock is None and path is not None:
+            found = find_lock(path)
+            lock = str(found) if found else None
+        key = lock or ""
+        cache = self._by_lock.get(key)
+        if cache is None:
+            cache = SchemaCache(self.cache_dir, lock=lock, api_url=self.api_url)
+            self._by_lock[key] = cache
+        return cache
+
+    def notices(self) -> list[str]:
+        seen: list[str] = []
+        for cache in self._by_lock.values():
+            seen.extend(n for n in cache.notices if n not in seen)
+        return seen
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    from .loaders import Limits
+
+    kwargs = {}
+    if args.max_bytes is not None:
+        kwargs["max_bytes"] = args.max_bytes
+    if args.max_depth is not None:
+        kwargs["max_depth"] = args.max_depth
+    return Limits(**kwargs)
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    from .loaders import iter_files, load_file
+    from .report import FileReport, render_github, render_json, render_text
+    from .validate import validate_source
+
+    if args.max_bytes is not None and args.max_bytes <= 0:
+        _err("error: --max-bytes must be positive")
+        return EXIT_USAGE
+    limits = _limits(args)
+    schemas = _Schemas(args)
+    reports: list[FileReport] = []
+    unreadable = False
+    files = list(iter_files(args.paths))
+    if not files:
+        _err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
+    for path in files:
+        try:
+            loaded = load_file(path, limits=limits, connector=args.connector)
+        except LoadError as exc:
+            _err(f"error: {exc}")
+            unreadable = True
+            continue
+        report = FileReport(path, list(loaded.issues))
+        cache = schemas.for_path(path)
+        for doc in loaded.sources:
+            result = validate_source(
+                doc,
+                mode=args.mode,
+                strict=args.strict,
+                schemas=cache,
+                connector=args.connector if doc.bare else None,
+                no_plaintext_secrets=args.no_plaintext_secrets,
+            )
+            report.sources.append((doc, result))
+        reports.append(report)
+    for notice in schemas.notices():
+        _err(notice)
+    if args.format == "json":
+        sys.stdout.write(render_json(reports))
+    elif args.format == "github":
+        sys.stdout.write(render_github(reports))
+    else:
+        sys.stdout.write(
+            render_text(reports, color=_color(sys.stdout), quiet=args.quiet, verbose=args.verbose)
+        )
+    return _exit_code(reports, unreadable)
+
+
+def _exit_code(reports: Sequence[FileReport], unreadable: bool) -> int:
+    if unreadable:
+        return EXIT_USAGE
+    issues = [i for r in reports for i in r.all_issues()]
+    if any(i.code == "schema-unavailable" for i in issues):
+        return EXIT_SCHEMA
+    if any(i.severity == "error" for i in issues):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _run_payload(args: argparse.Namespace) -> int:
+    from .errors import ConfigValidationError
+    from .loaders import load_file
+    from .report import FileReport, render_text
+    from .validate import build_payload
+
+    loaded = load_file(args.path, connector=args.connector)
+    if loaded.issues:
+        sys.stderr.write(render_text([FileReport(args.path, list(loaded.issues))]))
+        return EXIT_INVALID
+    cache = _Schemas(args).for_path(args.path)
+    bodies = []
+    failed: list[FileReport] = []
+    for doc in loaded.sources:
+        if doc.bare:
+            doc.data = {
+                "name": args.name or Path(args.path).stem,
+                "connector": args.connector,
+                "config": doc.data,
+            }
+            doc.base, doc.bare = (), False
+        try:
+            body = build_payload(
+                doc,
+                mode=args.mode,
+                strict=args.strict,
+                schemas=cache,
+                include_defaults=args.include_defaults,
+            )
+        except ConfigValidationError as exc:
+            report = FileReport(args.path, list(exc.issues))
+            failed.append(report)
+            continue
+        bodies.append(
+            body.model_dump(mode="json", exclude_none=True)
+            if args.reveal_secrets
+            else body.masked_dump()
+        )
+    for notice in cache.notices:
+        _err(notice)
+    if failed:
+        sys.stderr.write(render_text(failed, color=_color(sys.stderr)))
+        if any(i.code == "schema-unavailable" for r in failed for i in r.issues):
+            return EXIT_SCHEMA
+        return EXIT_INVALID
+    out = bodies[0] if len(bodies) == 1 else bodies
+    sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def _age(fetched_at: str | None) -> str:
+    if not fetched_at:
+        return "-"
+    import datetime as dt
+
+    try:
+        then = dt.datetime.fromisoformat(fetched_at)
+    except ValueError:
+        return "?"
+    seconds = (dt.datetime.now(dt.timezone.utc) - then).total_seconds()
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _run_schemas(args: argparse.Namespace) -> int:
+    schemas = _Schemas(args)
+    cache = schemas.for_path(os.getcwd())
+    command = args.schemas_command
+    if command == "list":
+        rows = []
+        for code in cache:
+            found = cache.get(code)
+            if found is None:
+                continue
+            rows.append(
+                {
+                    "connector": code,
+                    "display_name": found.display_name,
+                    "version": found.version,
+                    "origin": found.origin,
+                    "age": _age(found.fetched_at),
+                }
+            )
+        if args.format == "json":
+            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        else:
+            table = [["CONNECTOR", "DISPLAY NAME", "VERSION", "ORIGIN", "AGE"]]
+            table += [
+                [r["connector"], r["display_name"], r["version"][:12], r["origin"], r["age"]]
+                for r in rows
+            ]
+            sys.stdout.write(_table(table) + "\n")
+    elif command == "show":
+        return _show(cache, args)
+    elif command == "pull":
+        return _pull(cache, args)
+    elif command == "lock":
+        out = args.output or os.path.join(os.getcwd(), "streamkap-schemas.lock")
+        lock = cache.write_lock(out, args.codes or None)
+        sys.stdout.write(f"wrote {out} ({len(lock.pins)} connectors pinned)\n")
+    elif command == "diff":
+        diff = cache.diff(args.code, args.old, args.new)
+        if args.format == "json":
+            sys.stdout.write(json.dumps(diff.as_dict(), indent=2) + "\n")
+        else:
+            head = f"{diff.connector}: {diff.old_version[:12]} -> {diff.new_version[:12]}"
+            lines = [head] + ["  " + c.format() for c in diff.changes]
+            if not diff.changes:
+                lines.append("  no changes")
+            sys.stdout.write("\n".join(lines) + "\n")
+        if args.fail_on_breaking and diff.breaking:
+            return EXIT_INVALID
+    elif command == "export":
+        from .jsonschema_gen import editor_schema
+
+        target = Path(args.editor)
+        target.mkdir(parents=True, exist_ok=True)
+        codes = args.codes or list(cache)
+        for code in codes:
+            found = cache.get(code)
+            if found is None:
+                raise SchemaUnavailableError(code, "unknown connector")
+            text = json.dumps(editor_schema(found.definition), indent=2, ensure_ascii=False)
+            (target / f"{code}.json").write_text(text + "\n", encoding="utf-8")
+        sys.stdout.write(f"wrote {len(codes)} editor schemas to {target}\n")
+    for notice in schemas.notices():
+        _err(notice)
+    return EXIT_OK
+
+
+def _show(cache: SchemaCache, args: argparse.Namespace) -> int:
+    found = cache.get(args.code)
+    if found is None:
+        raise SchemaUnavailableError(args.code, "unknown connector")
+    props = [p for p in found.definition.properties if p.user_defined]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(dict(found.schema), indent=2) + "\n")
+        return EXIT_OK
+    rows = [["KEY", "ALSO", "TYPE", "REQ", "DEFAULT", "ALLOWED", "WHEN"]]
+    for p in props:
+        from .definitions import strip_suffix
+
+        also = [a for a in (strip_suffix(p.name), p.terraform_attribute, *p.aliases) if a]
+        also = [a for a in dict.fromkeys(also) if a != p.name]
+        kind = p.kind + (" (secret)" if p.secret else "")
+        allowed = ""
+        if p.raw_values:
+            allowed = ", ".join(map(str, p.raw_values[:6]))
+            if len(p.raw_values) > 6:
+                allowed += f", ... ({len(p.raw_values)})"
+        elif p.minimum is not None or p.maximum is not None:
+            allowed = f"{p.minimum if p.minimum is not None else ''}..{p.maximum or ''}"
+        default = "" if p.secret or not p.has_default else json.dumps(p.default)
+        when = " and ".join(c.describe() for c in p.conditions)
+        rows.append(
+            [p.name, ", ".join(also), kind, "yes" if p.required else "", default, allowed, when]
+        )
+    header = f"{found.display_name} ({found.connector}) {found.version[:12]} [{found.origin}]"
+    sys.stdout.write(header + "\n" + _table(rows) + "\n")
+    return EXIT_OK
+
+
+def _pull(cache: SchemaCache, args: argparse.Namespace) -> int:
+    from .cache import PullResult
+
+    tty = _color(sys.stderr)
+    done = [0]
+    total = len(args.codes) if args.codes else None
+
+    def progress(result: PullResult) -> None:
+        done[0] += 1
+        if tty:
+            count = f"{done[0]}/{total}" if total else str(done[0])
+            sys.stderr.write(f"\r\033[Kpulling schemas: {count} ({result.connector})")
+            sys.stderr.flush()
+
+    results = cache.pull(args.codes or None, concurrency=args.concurrency, progress=progress)
+    if tty:
+        sys.stderr.write("\r\033[K")
+    failed = False
+    for r in results:
+        if r.status == "error":
+            failed = True
+            _err(f"error: {r.connector}: {r.message}")
+        else:
+            sys.stdout.write(f"{r.connector}: {r.status} {(r.version or '')[:12]}\n")
+    return EXIT_SCHEMA if failed else EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "validate":
+        return _run_validate(args)
+    if args.command == "payload":
+        return _run_payload(args)
+    return _run_schemas(args)
+
+
+def _guarded(run: Any, args: argparse.Namespace, prog: str) -> int:
+    try:
+        return int(run(args))
+    except SchemaUnavailableError as exc:
+        _err(f"{prog}: error: {exc}")
+        return EXIT_SCHEMA
+    except LoadError as exc:
+        _err(f"{prog}: error: {exc}")
+        return EXIT_USAGE
+    except StreamkapConfigError as exc:
+        from .errors import ApiError
+
+        _err(f"{prog}: error: {exc}")
+        return EXIT_SCHEMA if isinstance(exc, ApiError) else EXIT_USAGE
+    except KeyboardInterrupt:
+        _err(f"{prog}: interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        _err(f"{prog}: error: {exc}")
+        return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``streamkap-config``: validate, payload and schemas commands."""
+    args = _build_parser().parse_args(argv)
+    return _guarded(_dispatch, args, "streamkap-config")
+
+
+def validate_main(argv: Sequence[str] | None = None) -> int:
+    """``streamkap-validate``: the standalone validator (the pre-commit entry point)."""
+    args = _validate_parser().parse_args(argv)
+    return _guarded(_run_validate, args, "streamkap-validate")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Formatters for validation results: text, JSON and GitHub workflow annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .document import SourceDocument
+from .issues import Issue
+from .validate import ValidationResult
+
+__all__ = ["FileReport", "Summary", "render_github", "render_json", "render_text", "summarise"]
+
+
+@dataclass
+class FileReport:
+    """Everything found in one file."""
+
+    path: str
+    issues: list[Issue] = field(default_factory=list)  # file-level (parse-error)
+    sources: list[tuple[SourceDocument, ValidationResult]] = field(default_factory=list)
+
+    def all_issues(self) -> list[Issue]:
+        found = list(self.issues)
+        for _, result in self.sources:
+            found.extend(result.issues)
+        return sorted(found, key=lambda i: (i.line is None, i.line or 0, i.column or 0, i.pointer))
+
+
+@dataclass(frozen=True)
+class Summary:
+    files: int
+    sources: int
+    errors: int
+    warnings: int
+
+
+def summarise(reports: Sequence[FileReport]) -> Summary:
+    issues = [i for r in reports for i in r.all_issues()]
+    return Summary(
+        files=len(reports),
+        sources=sum(len(r.sources) for r in reports),
+        errors=sum(i.severity == "error" for i in issues),
+        warnings=sum(i.severity == "warning" for i in issues),
+    )
+
+
+_RED, _YELLOW, _GREEN, _DIM, _RESET = "\033[31m", "\033[33m", "\033[32m", "\033[2m", "\033[0m"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render_text(
+    reports: Sequence[FileReport],
+    *,
+    color: bool = False,
+    quiet: bool = False,
+    verbose: bool = False,
+) -> str:
+    """``path:line:col: error[code] message (hint: ...)`` lines, then a summary line."""
+    lines: list[str] = []
+    for report in reports:
+        for issue in report.all_issues():
+            if quiet and issue.severity != "error":
+                continue
+            where = report.path
+            if issue.line is not None:
+                where += f":{issue.line}:{issue.column}"
+            label = f"{issue.severity}[{issue.code}]"
+            if color:
+                tint = _RED if issue.severity == "error" else _YELLOW
+                label = f"{tint}{label}{_RESET}"
+            hint = f" (hint: {issue.hint})" if issue.hint else ""
+            if color and hint:
+                hint = f"{_DIM}{hint}{_RESET}"
+            lines.append(f"{where}: {label} {issue.message}{hint}")
+        if verbose:
+            for doc, result in report.sources:
+                if result.ok:
+                    version = (result.schema_version or "")[:12]
+                    name = doc.name or "(config)"
+                    ok = f"{_GREEN}ok{_RESET}" if color else "ok"
+                    lines.append(f"{report.path}: {ok} {name} ({result.connector} {version})")
+    if not quiet:
+        s = summarise(reports)
+        text = (
+            f"{_plural(s.files, 'file')}, {_plural(s.sources, 'source')}: "
+            f"{_plural(s.errors, 'error')}, {_plural(s.warnings, 'warning')}"
+        )
+        if color:
+            text = f"{_RED if s.errors else _GREEN}{text}{_RESET}"
+        lines.append(text)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_json(reports: Sequence[FileReport]) -> str:
+    """The documented JSON report (see the README)."""
+    s = summarise(reports)
+    body: dict[str, Any] = {
+        "files": [
+            {
+                "path": r.path,
+                "issues": [i.as_dict() for i in r.issues],
+                "sources": [
+                    {
+                        "name": doc.name,
+                        "connector": result.connector,
+                        "schema_version": result.schema_version,
+                        "ok": result.ok,
+                        "issues": [i.as_dict() for i in result.issues],
+                    }
+                    for doc, result in r.sources
+                ],
+            }
+            for r in reports
+        ],
+        "summary": {
+            "files": s.files,
+            "sources": s.sources,
+            "errors": s.errors,
+            "warnings": s.warnings,
+        },
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(reports: Sequence[FileReport]) -> str:
+    """``::error file=...,line=...,col=...,title=...::message`` workflow commands."""
+    lines = []
+    for report in reports:
+        for issue in report.all_issues():
+            props = [f"file={_escape_property(report.path)}"]
+            if issue.line is not None:
+                props += [f"line={issue.line}", f"col={issue.column}"]
+            props.append(f"title={_escape_property('streamkap ' + issue.code)}")
+            hint = f" (hint: {issue.hint})" if issue.hint else ""
+            lines.append(
+                f"::{issue.severity} {','.join(props)}::{_escape_data(issue.message + hint)}"
+            )
+    s = summarise(reports)
+    lines.append(
+        f"{_plural(s.files, 'file')}, {_plural(s.sources, 'source')}: "
+        f"{_plural(s.errors, 'error')}, {_plural(s.warnings, 'warning')}"
+    )
+    return "\n".join(lines) + "\n"
