@@ -27,9 +27,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +51,6 @@ __all__ = [
     "find_lock",
 ]
 
-log = logging.getLogger(__name__)
 LOCK_FILE = "streamkap-schemas.lock"
 DEFAULT_TTL = dt.timedelta(days=7)
 
@@ -78,6 +75,8 @@ def _sha256(data: bytes) -> str:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -203,7 +202,9 @@ class SchemaCache:
     def _notice(self, text: str) -> None:
         if text not in self.notices:
             self.notices.append(text)
-            log.warning("%s", text)
+            import logging
+
+            logging.getLogger(__name__).warning("%s", text)
 
     def _dir(self, code: str, version: str | None = None) -> Path:
         if "/" in code or code.startswith(".") or (version and "/" in version):

@@ -25,6 +25,7 @@ What a careful reader needs and the usual libraries do not give:
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import os
 import re
@@ -681,16 +682,20 @@ class _JsonReader:
 # ---------------------------------------------------------------------------------------
 # TOML: the standard parser for values, a line scan for positions.
 
-_TOML_KEY_PART = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
-_TOML_KEY = rf"{_TOML_KEY_PART}(?:\s*\.\s*{_TOML_KEY_PART})*"
-_TOML_TABLE = re.compile(rf"^\s*(\[\[?)\s*({_TOML_KEY})\s*\]\]?\s*(?:#.*)?$")
-_TOML_PAIR = re.compile(rf"^(\s*)({_TOML_KEY})\s*=\s*")
-_TOML_PART = re.compile(_TOML_KEY_PART)
+
+@functools.cache
+def _toml_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    # Compiled on first use: most runs never read TOML.
+    part = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
+    key = rf"{part}(?:\s*\.\s*{part})*"
+    table = re.compile(rf"^\s*(\[\[?)\s*({key})\s*\]\]?\s*(?:#.*)?$")
+    pair = re.compile(rf"^(\s*)({key})\s*=\s*")
+    return table, pair, re.compile(part)
 
 
 def _toml_parts(key: str) -> list[str]:
     parts = []
-    for m in _TOML_PART.finditer(key):
+    for m in _toml_patterns()[2].finditer(key):
         part = m.group()
         if part[0] == '"':
             part = json.loads(part)
@@ -720,6 +725,7 @@ def _read_toml(text: str) -> tuple[Any, Positions, list[Issue]]:
 
 
 def _toml_positions(text: str) -> Positions:
+    table_re, pair_re, _ = _toml_patterns()
     positions = Positions()
     table: Tokens = ()
     arrays: dict[Tokens, int] = {}
@@ -729,7 +735,7 @@ def _toml_positions(text: str) -> Positions:
             if line.count(in_multiline) % 2 == 1:
                 in_multiline = None
             continue
-        header = _TOML_TABLE.match(line)
+        header = table_re.match(line)
         if header:
             parts = _toml_parts(header.group(2))
             resolved: list[str] = []
@@ -746,7 +752,7 @@ def _toml_positions(text: str) -> Positions:
             positions.keys.setdefault(table, (number, column))
             positions.values.setdefault(table, (number, column))
             continue
-        pair = _TOML_PAIR.match(line)
+        pair = pair_re.match(line)
         if pair:
             tokens = (*table, *_toml_parts(pair.group(2)))
             positions.keys.setdefault(tokens, (number, len(pair.group(1)) + 1))

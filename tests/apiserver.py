@@ -1,0 +1,188 @@
+"""A Streamkap-compatible API server on 127.0.0.1 for tests, with fault injection.
+
+Serves the bundled definitions at GET /sources/connectors (bearer auth, ETags,
+404 for unknown connectors) and POST /auth/access-token. ``faults`` is a list
+consumed one per connector request: "500", "429", "slow", "truncated",
+"invalid-json", "wrong-shape", "html".
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from streamkap_config import bundled_schemas
+
+CLIENT_ID, SECRET = "client-1", "sekret-client-secret"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (timeout tests) is expected
+
+
+class ApiServer:
+    def __init__(self, *, delay: float = 0.0, token_ttl: int = 3600) -> None:
+        self.definitions: dict[str, Any] = {
+            code: dict(v.definition.raw) for code, v in bundled_schemas().items()
+        }
+        self.versions = {code: v.version for code, v in bundled_schemas().items()}
+        self.faults: list[str] = []
+        self.delay = delay
+        self.slow_seconds = 3.0
+        self.retry_after = "0"
+        self.token_ttl = token_ttl
+        self.tokens: set[str] = {"static-token"}
+        self.issued = 0
+        self.requests: Counter[str] = Counter()
+        self.seen_auth: list[str | None] = []
+        self.lock = threading.Lock()
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> ApiServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def change(self, code: str, description: str = "changed") -> None:
+        """Serve a new version of ``code``'s definition."""
+        ((display, props),) = self.definitions[code].items()
+        props = json.loads(json.dumps(props))
+        props[0]["description"] = description
+        self.definitions[code] = {display: props}
+        from streamkap_config.definitions import definition_version
+
+        self.versions[code] = definition_version(self.definitions[code])
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def send_raw(self, status: int, data: bytes, ctype: str, length: int | None = None):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(length if length is not None else len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path != "/auth/access-token":
+                    self.send_json(404, {"detail": "not found"})
+                    return
+                with server.lock:
+                    server.requests["token"] += 1
+                if body.get("client_id") != CLIENT_ID or body.get("secret") != SECRET:
+                    self.send_json(401, {"detail": "bad credentials"})
+                    return
+                with server.lock:
+                    server.issued += 1
+                    token = f"issued-{server.issued}"
+                    server.tokens.add(token)
+                self.send_json(
+                    200,
+                    {
+                        "accessToken": token,
+                        "expiresIn": server.token_ttl,
+                        "refreshToken": "r",
+                        "tokenType": "Bearer",
+                    },
+                )
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path != "/sources/connectors":
+                    self.send_json(404, {"detail": "not found"})
+                    return
+                code = parse_qs(parts.query).get("connector_code", [None])[0]
+                auth = self.headers.get("Authorization")
+                with server.lock:
+                    server.requests[code or "*"] += 1
+                    server.seen_auth.append(auth)
+                    fault = server.faults.pop(0) if server.faults else None
+                if server.delay:
+                    time.sleep(server.delay)
+                if not auth or not auth.startswith("Bearer ") or auth[7:] not in server.tokens:
+                    self.send_json(401, {"detail": "Not authenticated"})
+                    return
+                if fault == "500":
+                    self.send_json(500, {"detail": "internal error"})
+                    return
+                if fault == "429":
+                    self.send_json(
+                        429, {"detail": "slow down"}, {"Retry-After": server.retry_after}
+                    )
+                    return
+                if fault == "slow":
+                    time.sleep(server.slow_seconds)
+                if fault == "html":
+                    page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+                    self.send_raw(502, page, "text/html")
+                    return
+                if fault == "invalid-json":
+                    self.send_raw(200, b'{"PostgreSQL": [', "application/json")
+                    return
+                if fault == "wrong-shape":
+                    self.send_json(200, {"items": "nothing like a definition"})
+                    return
+                if code is None:
+                    body: Any = {}
+                    for c in sorted(server.definitions):
+                        body.update(server.definitions[c])
+                    self.send_json(200, body)
+                    return
+                if code not in server.definitions:
+                    self.send_json(404, {"detail": f"connector {code} not found"})
+                    return
+                etag = f'"{server.versions[code]}"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data = json.dumps(server.definitions[code]).encode()
+                if fault == "truncated":
+                    self.send_raw(200, data[: len(data) // 2], "application/json", len(data))
+                    self.close_connection = True
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("ETag", etag)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
