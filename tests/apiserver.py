@@ -148,7 +148,10 @@ class ApiServer:
                 if fault == "slow":
                     time.sleep(server.slow_seconds)
                 if fault == "html":
-                    page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+                    page = (
+                        b"<html><head><title>502 Bad Gateway</title></head>\n"
+                        b"<body><h1>502 Bad Gateway</h1></body></html>"
+                    )
                     self.send_raw(502, page, "text/html")
                     return
                 if fault == "invalid-json":

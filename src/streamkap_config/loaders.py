@@ -659,6 +659,8 @@ class _JsonReader:
                 continue
             if text.startswith("}", pos):
                 return result, pos + 1
+            if pos >= len(text):
+                raise self.fail("unexpected end of input", pos)
             raise self.fail("expected ',' or '}'", pos)
 
     def array(self, pos: int, tokens: Tokens, depth: int) -> tuple[list[Any], int]:
@@ -676,6 +678,8 @@ class _JsonReader:
                 continue
             if text.startswith("]", pos):
                 return result, pos + 1
+            if pos >= len(text):
+                raise self.fail("unexpected end of input", pos)
             raise self.fail("expected ',' or ']'", pos)
 
 

@@ -1,0 +1,271 @@
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streamkap_config import validate_source
+from streamkap_config.errors import LoadError
+from streamkap_config.loaders import Limits, iter_files, load_file, load_text
+
+PG_YAML = """\
+name: orders
+connector: postgresql
+config:
+  database:
+    hostname: db
+    port: abc
+    user: u
+    password: ${env:PW}
+    dbname: d
+  schema.include.list: public
+  table.include.list: public.t
+"""
+
+
+def issues_of(text: str, path: str = "f.yaml", **kw):
+    loaded = load_text(text, path, **kw)
+    found = [(i.code, i.line, i.column) for i in loaded.issues]
+    for doc in loaded.sources:
+        found += [(i.code, i.line, i.column) for i in validate_source(doc).issues]
+    return found
+
+
+def test_yaml_positions_reach_issues():
+    (doc,) = load_text(PG_YAML, "pg.yaml").sources
+    (issue,) = validate_source(doc).issues
+    assert (issue.code, issue.pointer, issue.line, issue.column) == (
+        "type", "/config/database/port", 6, 11)
+
+
+def test_missing_key_points_at_config():
+    text = PG_YAML.replace("    dbname: d\n", "")
+    assert ("required", 3, 1) in issues_of(text)
+
+
+def test_yaml_duplicate_key_keeps_the_first_and_reports_the_second():
+    text = PG_YAML.replace("    user: u\n", "    user: u\n    user: v\n")
+    loaded = load_text(text, "pg.yaml")
+    (doc,) = loaded.sources
+    assert doc.data["config"]["database"]["user"] == "u"
+    (dup,) = doc.issues
+    assert (dup.code, dup.pointer, dup.line, dup.column) == (
+        "duplicate-key", "/config/database/user", 8, 5)
+    assert "first at line 7" in dup.message
+
+
+def test_duplicate_mapping_value_is_dropped_whole():
+    loaded = load_text("a: {x: 1}\na: {y: 2}\nb: 3\n", "f.yaml")
+    assert loaded.sources[0].data == {"a": {"x": 1}, "b": 3}
+
+
+def test_json_duplicate_key():
+    text = '{"name": "n",\n "connector": "s3",\n "config": {"format": "json", "format": "csv"}}'
+    (doc,) = load_text(text, "s.json").sources
+    assert doc.data["config"]["format"] == "json"
+    assert [(i.code, i.line, i.column) for i in doc.issues] == [("duplicate-key", 3, 31)]
+
+
+def test_json_positions():
+    text = '{\n  "name": "n",\n  "connector": "s3",\n  "config": {"format": "xml"}\n}\n'
+    assert issues_of(text, "s.json") == [("enum", 4, 24)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "fragment"),
+    [
+        ('{"a": 1,,}', 1, 9, "expected a key"),
+        ('{"a": 1}\n{"b": 2}', 2, 1, "extra data"),
+        ('{"a": tru}', 1, 7, "unexpected character"),
+        ('{"a": "x', 1, 7, "unterminated string"),
+        ("[1, 2", 1, 6, "unexpected end"),
+    ],
+)
+def test_json_parse_errors_have_positions(text, line, column, fragment):
+    (issue,) = load_text(text, "x.json").issues
+    assert (issue.code, issue.line, issue.column) == ("parse-error", line, column)
+    assert fragment in issue.message
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=25,
+))
+def test_json_reader_reads_what_json_reads(value):
+    text = json.dumps(value, indent=1)
+    loaded = load_text(text, "v.json")
+    if isinstance(value, (dict, list)):
+        data = [d.data for d in loaded.sources]
+        expected = value if isinstance(value, list) else [value]
+        if isinstance(value, dict) and "sources" in value and "config" not in value:
+            return  # a sources file: its shape is checked elsewhere
+        assert data == expected
+    else:
+        assert [i.code for i in loaded.issues] == ["parse-error"]
+
+
+@given(st.dictionaries(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1),
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.lists(st.integers() | st.text(), max_size=3),
+    min_size=1,
+))
+def test_yaml_loader_reads_what_safe_dump_writes(value):
+    value = {k: v for k, v in value.items() if k not in ("sources",)}
+    if not value:
+        return
+    text = yaml.safe_dump(value, allow_unicode=True)
+    (doc,) = load_text(text, "v.yaml").sources
+    assert doc.data == value
+
+
+@pytest.mark.parametrize(
+    ("word", "expected", "note"),
+    [
+        ("yes", "yes", "boolean"),
+        ("on", "on", "boolean"),
+        ("0755", "0755", "octal"),
+        ("2026-01-01", "2026-01-01", "date"),
+        ("1:30", "1:30", "base-60"),
+        ("1e4", 10000.0, "YAML 1.1 reads it as a string"),
+        ("0x1F", 31, None),
+        ("~", None, None),
+        ("True", True, None),
+        ("12", 12, None),
+    ],
+)
+def test_yaml_scalars_follow_yaml_12_with_notes(word, expected, note):
+    (doc,) = load_text(f"value: {word}\n", "v.yaml", connector="s3").sources
+    assert doc.data["value"] == expected and type(doc.data["value"]) is type(expected)
+    got = doc.positions.notes.get(("value",))
+    assert (got is None) if note is None else (note in got)
+
+
+def test_bare_word_note_becomes_the_hint():
+    text = PG_YAML.replace("port: abc", "port: 0755")
+    (doc,) = load_text(text, "pg.yaml").sources
+    (issue,) = validate_source(doc).issues
+    assert issue.code == "type" and "octal" in issue.hint
+
+
+def test_quoted_scalars_stay_strings():
+    (doc,) = load_text("a: 'yes'\nb: \"12\"\nc: !!str 12\n", "v.yaml", connector="s3").sources
+    assert doc.data == {"a": "yes", "b": "12", "c": "12"}
+
+
+def test_python_tags_are_refused_not_run(tmp_path):
+    marker = tmp_path / "pwned"
+    text = f"a: !!python/object/apply:os.system ['touch {marker}']\n"
+    (issue,) = load_text(text, "evil.yaml").issues
+    assert issue.code == "parse-error" and "tag" in issue.message
+    assert not marker.exists()
+
+
+def test_billion_laughs_is_rejected_fast():
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    start = time.perf_counter()
+    (issue,) = load_text("\n".join(lines) + "\n", "bomb.yaml").issues
+    assert time.perf_counter() - start < 1.0
+    assert issue.code == "parse-error" and "nodes" in issue.message
+
+
+def test_aliases_and_merge_keys_work():
+    text = "base: &b {x: 1, y: 2}\nconfig:\n  <<: *b\n  y: 3\n  z: *b\n"
+    (doc,) = load_text(text, "v.yaml", connector="s3").sources
+    assert doc.data["config"] == {"x": 1, "y": 3, "z": {"x": 1, "y": 2}}
+    assert doc.issues == []
+
+
+@pytest.mark.parametrize("kind", ["yaml", "json"])
+def test_deep_nesting_is_rejected(kind):
+    text = "[" * 10000 + "]" * 10000
+    (issue,) = load_text(text, f"deep.{kind}").issues
+    assert issue.code == "parse-error" and "nesting deeper than 64" in issue.message
+    assert load_text("[" * 5 + "]" * 5, f"ok.{kind}", limits=Limits(max_depth=4)).issues
+
+
+def test_size_limit(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * 2000 + "\n")
+    with pytest.raises(LoadError, match="over the limit"):
+        load_file(path, limits=Limits(max_bytes=1000))
+    assert load_file(path).sources
+
+
+def test_non_utf8_has_a_position():
+    (issue,) = load_text(b"name: ok\nconnector: \xff\xfe\n", "bad.yaml").issues
+    assert (issue.code, issue.line, issue.column) == ("parse-error", 2, 12)
+    assert "UTF-8" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("", "empty"), ("   \n\n", "empty"), ("just a string\n", "got a str"), ("42\n", "got a int"),
+     ("key: [unclosed\n", "invalid YAML"), ("a: b: c\n", "invalid YAML")],
+)
+def test_yaml_bad_shapes_are_parse_errors(text, fragment):
+    (issue,) = load_text(text, "x.yaml").issues
+    assert issue.code == "parse-error" and fragment in issue.message
+    assert issue.line is not None and issue.column is not None
+
+
+def test_multi_document_yaml_and_sources_list():
+    multi = "name: a\nconnector: s3\nconfig: {}\n---\nname: b\nconnector: s3\nconfig: {format: x}\n"
+    loaded = load_text(multi, "m.yaml")
+    assert [d.name for d in loaded.sources] == ["a", "b"]
+    (issue,) = validate_source(loaded.sources[1]).issues
+    assert (issue.code, issue.line) == ("enum", 7)
+    listed = "sources:\n  - name: a\n    connector: s3\n    config: {}\n  - name: b\n    connector: s3\n    config: {format: x}\n"
+    loaded = load_text(listed, "l.yaml")
+    (issue,) = validate_source(loaded.sources[1]).issues
+    assert (issue.pointer, issue.line, issue.column) == ("/sources/1/config/format", 7, 22)
+
+
+def test_bare_config_with_connector():
+    (doc,) = load_text("format: x\n", "c.yaml", connector="s3").sources
+    assert doc.bare
+    (issue,) = validate_source(doc).issues
+    assert (issue.code, issue.pointer, issue.line) == ("enum", "/format", 1)
+
+
+def test_toml_positions_and_errors():
+    text = 'name = "n"\nconnector = "s3"\n\n[config]\nformat = "x"\n"aws.s3.region" = "mars"\n'
+    assert issues_of(text, "s.toml") == [("enum", 5, 10), ("enum", 6, 19)]
+    (issue,) = load_text('name = "n"\nname = "m"\n', "d.toml").issues
+    assert issue.code == "parse-error" and issue.line == 2
+    (issue,) = load_text("a = [1,\n", "e.toml").issues
+    assert issue.code == "parse-error"
+
+
+def test_toml_array_of_tables():
+    text = ('[[sources]]\nname = "a"\nconnector = "s3"\n[sources.config]\nformat = "json"\n\n'
+            '[[sources]]\nname = "b"\nconnector = "s3"\n[sources.config]\nformat = "x"\n')
+    loaded = load_text(text, "s.toml")
+    (issue,) = validate_source(loaded.sources[1]).issues
+    assert (issue.pointer, issue.line) == ("/sources/1/config/format", 11)
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(LoadError, match="no such file"):
+        load_file(tmp_path / "missing.yaml")
+    with pytest.raises(LoadError, match="is a directory"):
+        load_file(tmp_path)
+
+
+def test_iter_files_recurses_and_skips_hidden(tmp_path):
+    for name in ("a.yaml", "b.json", "c.toml", "d.txt", ".hidden.yaml", "sub/e.yml",
+                 ".git/f.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x: 1\n")
+    found = [p.removeprefix(str(tmp_path) + "/") for p in iter_files([str(tmp_path)])]
+    assert found == ["a.yaml", "b.json", "c.toml", "sub/e.yml"]
