@@ -39,7 +39,11 @@ def test_yaml_positions_reach_issues():
     (doc,) = load_text(PG_YAML, "pg.yaml").sources
     (issue,) = validate_source(doc).issues
     assert (issue.code, issue.pointer, issue.line, issue.column) == (
-        "type", "/config/database/port", 6, 11)
+        "type",
+        "/config/database/port",
+        6,
+        11,
+    )
 
 
 def test_missing_key_points_at_config():
@@ -54,7 +58,11 @@ def test_yaml_duplicate_key_keeps_the_first_and_reports_the_second():
     assert doc.data["config"]["database"]["user"] == "u"
     (dup,) = doc.issues
     assert (dup.code, dup.pointer, dup.line, dup.column) == (
-        "duplicate-key", "/config/database/user", 8, 5)
+        "duplicate-key",
+        "/config/database/user",
+        8,
+        5,
+    )
     assert "first at line 7" in dup.message
 
 
@@ -91,12 +99,17 @@ def test_json_parse_errors_have_positions(text, line, column, fragment):
     assert fragment in issue.message
 
 
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text()
-    | st.floats(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
-    max_leaves=25,
-))
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text()
+        | st.floats(allow_nan=False, allow_infinity=False),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=25,
+    )
+)
 def test_json_reader_reads_what_json_reads(value):
     text = json.dumps(value, indent=1)
     loaded = load_text(text, "v.json")
@@ -110,13 +123,18 @@ def test_json_reader_reads_what_json_reads(value):
         assert [i.code for i in loaded.issues] == ["parse-error"]
 
 
-@given(st.dictionaries(
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1),
-    st.none() | st.booleans() | st.integers() | st.text()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.lists(st.integers() | st.text(), max_size=3),
-    min_size=1,
-))
+@given(
+    st.dictionaries(
+        st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.lists(st.integers() | st.text(), max_size=3),
+        min_size=1,
+    )
+)
 def test_yaml_loader_reads_what_safe_dump_writes(value):
     value = {k: v for k, v in value.items() if k not in ("sources",)}
     if not value:
@@ -210,8 +228,14 @@ def test_non_utf8_has_a_position():
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("", "empty"), ("   \n\n", "empty"), ("just a string\n", "got a str"), ("42\n", "got a int"),
-     ("key: [unclosed\n", "invalid YAML"), ("a: b: c\n", "invalid YAML")],
+    [
+        ("", "empty"),
+        ("   \n\n", "empty"),
+        ("just a string\n", "got a str"),
+        ("42\n", "got a int"),
+        ("key: [unclosed\n", "invalid YAML"),
+        ("a: b: c\n", "invalid YAML"),
+    ],
 )
 def test_yaml_bad_shapes_are_parse_errors(text, fragment):
     (issue,) = load_text(text, "x.yaml").issues
@@ -248,8 +272,10 @@ def test_toml_positions_and_errors():
 
 
 def test_toml_array_of_tables():
-    text = ('[[sources]]\nname = "a"\nconnector = "s3"\n[sources.config]\nformat = "json"\n\n'
-            '[[sources]]\nname = "b"\nconnector = "s3"\n[sources.config]\nformat = "x"\n')
+    text = (
+        '[[sources]]\nname = "a"\nconnector = "s3"\n[sources.config]\nformat = "json"\n\n'
+        '[[sources]]\nname = "b"\nconnector = "s3"\n[sources.config]\nformat = "x"\n'
+    )
     loaded = load_text(text, "s.toml")
     (issue,) = validate_source(loaded.sources[1]).issues
     assert (issue.pointer, issue.line) == ("/sources/1/config/format", 11)
@@ -263,8 +289,7 @@ def test_unreadable_files(tmp_path):
 
 
 def test_iter_files_recurses_and_skips_hidden(tmp_path):
-    for name in ("a.yaml", "b.json", "c.toml", "d.txt", ".hidden.yaml", "sub/e.yml",
-                 ".git/f.yaml"):
+    for name in ("a.yaml", "b.json", "c.toml", "d.txt", ".hidden.yaml", "sub/e.yml", ".git/f.yaml"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x: 1\n")
     found = [p.removeprefix(str(tmp_path) + "/") for p in iter_files([str(tmp_path)])]

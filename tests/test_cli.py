@@ -1,0 +1,451 @@
+"""The command line, run as a subprocess, as users and pre-commit run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from apiserver import ApiServer
+from conftest import ROOT
+
+EXAMPLES = ROOT / "examples"
+BIN = Path(sys.executable).parent
+ANSI = re.compile(r"\x1b\[")
+
+
+def run(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    tool: str = "streamkap-config",
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "NO_COLOR": "", **(env or {})}
+    full_env.setdefault("STREAMKAP_CONFIG_CACHE", str(cwd or ROOT) + "/.no-cache")
+    return subprocess.run(
+        [str(BIN / tool), *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120
+    )
+
+
+def validate(*args: str, **kw) -> subprocess.CompletedProcess[str]:
+    return run(*args, tool="streamkap-validate", **kw)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.setenv("STREAMKAP_CONFIG_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in EXAMPLES.iterdir() if "-invalid" not in p.name)
+)
+def test_valid_examples_pass(name, workdir):
+    out = validate(str(EXAMPLES / name), cwd=workdir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"0 errors", out.stdout)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.iterdir() if "-invalid" in p.name))
+def test_invalid_examples_fail_with_positions(name, workdir):
+    out = validate(str(EXAMPLES / name), cwd=workdir)
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert lines[-1].startswith("1 file, ")
+    for line in lines[:-1]:
+        assert re.match(
+            rf"^{re.escape(str(EXAMPLES / name))}:\d+:\d+: (error|warning)\[[a-z-]+\] ", line
+        ), line
+    assert "Traceback" not in out.stderr
+
+
+def test_text_output_exact_line(workdir):
+    f = workdir / "pg.source.yaml"
+    f.write_text(
+        (EXAMPLES / "postgresql.source.yaml").read_text().replace("port: 5432", 'port: "abc"', 1)
+    )
+    out = validate(str(f), cwd=workdir)
+    assert out.returncode == 1
+    assert (
+        f'{f}:8:11: error[type] config.database.port: expected an integer, got "abc"' in out.stdout
+    )
+    assert out.stdout.splitlines()[-1] == "1 file, 1 source: 1 error, 0 warnings"
+
+
+def test_json_format(workdir):
+    out = validate(
+        "--format",
+        "json",
+        str(EXAMPLES / "postgresql-invalid.source.yaml"),
+        str(EXAMPLES / "s3.source.yaml"),
+        cwd=workdir,
+    )
+    assert out.returncode == 1
+    body = json.loads(out.stdout)
+    assert set(body) == {"files", "summary"}
+    first, second = body["files"]
+    assert first["issues"] == []
+    (source,) = first["sources"]
+    assert set(source) == {"name", "connector", "schema_version", "ok", "issues"}
+    assert source["ok"] is False and source["connector"] == "postgresql"
+    issue = source["issues"][0]
+    assert set(issue) == {"code", "severity", "key", "pointer", "line", "column", "message", "hint"}
+    assert len(second["sources"]) == 2
+    assert body["summary"]["files"] == 2 and body["summary"]["sources"] == 3
+    assert body["summary"]["errors"] == 5 and body["summary"]["warnings"] == 2
+
+
+def test_github_format(workdir):
+    out = validate("--format", "github", str(EXAMPLES / "s3-invalid.source.yaml"), cwd=workdir)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith(f"::error file={EXAMPLES / 's3-invalid.source.yaml'},line=3,col=16,")
+    assert "title=streamkap envelope::" in lines[0]
+
+
+def test_parse_error_is_invalid_not_a_crash(workdir):
+    bad = workdir / "bad.source.yaml"
+    bad.write_text("name: [unclosed\n")
+    out = validate(str(bad), cwd=workdir)
+    assert out.returncode == 1 and "parse-error" in out.stdout and "Traceback" not in out.stderr
+
+
+def test_unreadable_and_missing_files_exit_2(workdir):
+    out = validate(str(workdir / "missing.yaml"), cwd=workdir)
+    assert out.returncode == 2 and "no such file" in out.stderr
+    big = workdir / "big.yaml"
+    big.write_text("a: " + "x" * 100 + "\n")
+    out = validate("--max-bytes", "10", str(big), cwd=workdir)
+    assert out.returncode == 2 and "over the limit" in out.stderr
+
+
+def test_usage_errors_exit_2(workdir):
+    assert validate(cwd=workdir).returncode == 2
+    assert validate("--format", "xml", "x.yaml", cwd=workdir).returncode == 2
+    assert run("frobnicate", cwd=workdir).returncode == 2
+    assert run(cwd=workdir).returncode == 2
+
+
+def test_directories_are_walked(workdir):
+    d = workdir / "sources"
+    (d / "nested").mkdir(parents=True)
+    (d / "a.yaml").write_text((EXAMPLES / "dynamodb.source.yaml").read_text())
+    (d / "nested" / "b.json").write_text((EXAMPLES / "mysql-invalid.source.json").read_text())
+    (d / "notes.txt").write_text("not a source")
+    out = validate(str(d), cwd=workdir)
+    assert out.returncode == 1
+    assert out.stdout.splitlines()[-1].startswith("2 files, 2 sources:")
+
+
+def test_connector_flag_for_bare_config(workdir):
+    f = workdir / "bare.yaml"
+    f.write_text("format: csv\naws.s3.region: eu-west-1\n")
+    assert validate("--connector", "s3", str(f), cwd=workdir).returncode == 0
+    assert validate(str(f), cwd=workdir).returncode == 1
+
+
+def test_strict_and_no_plaintext_secrets(workdir):
+    f = workdir / "m.source.json"
+    f.write_text((EXAMPLES / "mysql.source.json").read_text())
+    assert validate(str(f), cwd=workdir).returncode == 0
+    out = validate("--strict", str(f), cwd=workdir)
+    assert out.returncode == 1 and "strict mode" in out.stdout
+    f.write_text(f.read_text().replace("${env:MYSQL_PASSWORD}", "sekret-in-file"))
+    out = validate(str(f), cwd=workdir)
+    assert out.returncode == 0 and "warning[plaintext-secret]" in out.stdout
+    out = validate("--no-plaintext-secrets", "--format", "json", str(f), cwd=workdir)
+    assert out.returncode == 1
+    assert "sekret-in-file" not in out.stdout + out.stderr
+
+
+def test_quiet_and_verbose(workdir):
+    f = str(EXAMPLES / "postgresql-invalid.source.yaml")
+    quiet = validate("-q", f, cwd=workdir).stdout
+    assert "warning[" not in quiet and "error[" in quiet and "files" not in quiet
+    verbose = validate("-v", str(EXAMPLES / "s3.source.yaml"), cwd=workdir).stdout
+    assert "ok landing-json (s3" in verbose
+
+
+def _tty_output(args: list[str], env: dict[str, str]) -> str:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(BIN / "streamkap-validate"), *args],
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, **env},
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    return b"".join(chunks).decode()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(workdir):
+    f = str(EXAMPLES / "s3-invalid.source.yaml")
+    env = {"STREAMKAP_CONFIG_CACHE": str(workdir / "c"), "TERM": "xterm"}
+    env_no = {**env, "NO_COLOR": "1"}
+    assert ANSI.search(_tty_output([f], {**env, "NO_COLOR": ""}))
+    assert not ANSI.search(_tty_output([f], env_no))
+    assert not ANSI.search(validate(f, cwd=workdir).stdout)
+
+
+def test_payload_masks_and_reveals(workdir):
+    env = {"PG_PASSWORD": "sekret-pg-password"}
+    out = run("payload", str(EXAMPLES / "postgresql.source.yaml"), cwd=workdir, env=env)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["config"]["database.password"] == "********"
+    assert body["config"]["database.port.user.defined"] == 5432
+    assert body["created_from"] == "api"
+    assert "sekret-pg-password" not in out.stdout + out.stderr
+    out = run(
+        "payload",
+        "--reveal-secrets",
+        str(EXAMPLES / "postgresql.source.yaml"),
+        cwd=workdir,
+        env=env,
+    )
+    assert json.loads(out.stdout)["config"]["database.password"] == "sekret-pg-password"
+
+
+def test_payload_of_invalid_or_unresolved_exits_1(workdir):
+    out = run("payload", str(EXAMPLES / "postgresql-invalid.source.yaml"), cwd=workdir)
+    assert out.returncode == 1 and "error[enum]" in out.stderr and out.stdout == ""
+    env = {k: v for k, v in os.environ.items() if k != "PG_PASSWORD"}
+    out = subprocess.run(
+        [str(BIN / "streamkap-config"), "payload", str(EXAMPLES / "postgresql.source.yaml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
+    )
+    assert out.returncode == 1 and "unresolved-secret" in out.stderr
+
+
+def test_payload_of_a_sources_list(workdir):
+    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+    out = run(
+        "payload", "--include-defaults", str(EXAMPLES / "s3.source.yaml"), cwd=workdir, env=env
+    )
+    bodies = json.loads(out.stdout)
+    assert [b["name"] for b in bodies] == ["landing-json", "landing-csv"]
+    assert bodies[1]["desired_state"] == "Paused"
+    assert bodies[1]["config"]["tasks.max"] == 5  # the default, added on request
+    assert (
+        "tasks.max"
+        not in json.loads(
+            run("payload", str(EXAMPLES / "s3.source.yaml"), cwd=workdir, env=env).stdout
+        )[1]["config"]
+    )
+
+
+def test_schemas_list_show_export(workdir):
+    out = run("schemas", "list", cwd=workdir)
+    rows = out.stdout.splitlines()
+    assert out.returncode == 0 and len(rows) == 26
+    assert re.match(
+        r"postgresql\s+PostgreSQL\s+[0-9a-f]{12}\s+bundled",
+        rows[[r.split()[0] for r in rows].index("postgresql")],
+    )
+    out = run("schemas", "show", "postgresql", cwd=workdir)
+    assert "database.port.user.defined" in out.stdout and "database_port" in out.stdout
+    assert "ssh.enabled == true" in out.stdout
+    assert run("schemas", "show", "nope", cwd=workdir).returncode == 3
+    out = run("schemas", "export", "--editor", str(workdir / "editor"), cwd=workdir)
+    files = sorted((workdir / "editor").glob("*.json"))
+    assert out.returncode == 0 and len(files) == 25
+    for f in files:
+        jsonschema.Draft7Validator.check_schema(json.loads(f.read_text()))
+
+
+def test_editor_schema_accepts_the_examples(workdir):
+    import yaml
+
+    run("schemas", "export", "--editor", str(workdir / "e"), "postgresql", "dynamodb", cwd=workdir)
+    for code, name in (
+        ("postgresql", "postgresql.source.yaml"),
+        ("dynamodb", "dynamodb.source.yaml"),
+    ):
+        schema = json.loads((workdir / "e" / f"{code}.json").read_text())
+        doc = yaml.safe_load((EXAMPLES / name).read_text())
+        assert list(jsonschema.Draft7Validator(schema).iter_errors(doc)) == []
+
+
+def test_pull_lock_diff_through_the_cli(workdir):
+    with ApiServer() as server:
+        env = {"STREAMKAP_TOKEN": "static-token"}
+        cache = str(workdir / "cache")
+        # --cache-dir before and after the subcommand.
+        out = run(
+            "--cache-dir",
+            cache,
+            "schemas",
+            "pull",
+            "--api-url",
+            server.url,
+            "s3",
+            "kafkadirect",
+            cwd=workdir,
+            env=env,
+        )
+        assert out.returncode == 0, out.stderr
+        assert "s3: updated" in out.stdout
+        out = run("schemas", "list", "--cache-dir", cache, cwd=workdir)
+        assert re.search(r"^s3\s+S3\s+\S+\s+cache\s+\d+m", out.stdout, re.M)
+        out = run("schemas", "lock", "--cache-dir", cache, cwd=workdir)
+        assert out.returncode == 0 and (workdir / "streamkap-schemas.lock").is_file()
+        out = run("schemas", "diff", "s3", "bundled", "current", "--cache-dir", cache, cwd=workdir)
+        assert out.returncode == 0 and "no changes" in out.stdout
+        server.faults = ["500"] * 20
+        out = run(
+            "schemas",
+            "pull",
+            "--api-url",
+            server.url,
+            "s3",
+            "--cache-dir",
+            cache,
+            cwd=workdir,
+            env=env,
+        )
+        assert out.returncode == 3 and "s3:" in out.stderr and "500" in out.stderr
+        out = run(
+            "schemas",
+            "pull",
+            "--api-url",
+            server.url,
+            "s3",
+            "--cache-dir",
+            cache,
+            cwd=workdir,
+            env={"STREAMKAP_TOKEN": ""},
+        )
+        assert out.returncode == 3
+
+
+def test_lock_pin_missing_exits_3(workdir):
+    (workdir / "streamkap-schemas.lock").write_text(
+        json.dumps({"connectors": {"s3": {"version": "f" * 64, "sha256": "f" * 64}}})
+    )
+    f = workdir / "s.source.yaml"
+    f.write_text((EXAMPLES / "s3.source.yaml").read_text())
+    out = validate(str(f), cwd=workdir)
+    assert out.returncode == 3 and "schema-unavailable" in out.stdout
+    broken = workdir / "other.lock"
+    broken.write_text("{")
+    out = validate("--lock", str(broken), str(f), cwd=workdir)
+    assert out.returncode == 2 and "not a valid lock file" in out.stderr
+
+
+# --- a corpus of broken files: no traceback, only documented exit codes --------------------
+
+FIXED_CORPUS = {
+    "empty.yaml": b"",
+    "scalar.yaml": b"hello\n",
+    "list-of-scalars.yaml": b"- 1\n- 2\n",
+    "bad-indent.yaml": b"name: a\n  connector: b\n",
+    "tab.yaml": b"name:\ta\n\tconfig: 1\n",
+    "tag.yaml": b"!!python/object:os.system {}\n",
+    "unknown-alias.yaml": b"a: *nope\n",
+    "binary.json": bytes(range(256)),
+    "latin1.yaml": "name: caf\u00e9\n".encode("latin-1"),
+    "nul.json": b'{"name": "\x00"}',
+    "deep.json": b"[" * 5000,
+    "numbers.json": b'{"config": {"a": 1e999}}',
+    "huge-int.yaml": b"config: {database.port: 99999999999999999999999999999}\n",
+    "list-config.yaml": b"name: n\nconnector: s3\nconfig: [1, 2]\n",
+    "null-config.yaml": b"name: n\nconnector: s3\nconfig:\n",
+    "sources-scalar.yaml": b"sources: 5\n",
+    "sources-mixed.yaml": b"sources: [5, {name: n}]\n",
+    "bad.toml": b"[config\nname = \n",
+    "keys.yaml": b"? [complex, key]\n: value\n",
+    "bool-keys.yaml": b"true: 1\n1: 2\nnull: 3\n",
+    "merge-bad.yaml": b"a:\n  <<: 5\n",
+    "connector-list.yaml": b"name: n\nconnector: [s3]\nconfig: {}\n",
+    "bom.json": b'\xef\xbb\xbf{"name": "n", "connector": "s3", "config": {}}',
+}
+
+
+def _assert_graceful(folder: Path) -> None:
+    out = validate(str(folder), cwd=folder)
+    assert out.returncode in (0, 1, 2), out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    out = validate("--format", "json", str(folder), cwd=folder)
+    assert out.returncode in (0, 1, 2) and "Traceback" not in out.stderr
+    if out.returncode != 2:
+        json.loads(out.stdout)
+
+
+def test_fixed_corpus_of_broken_files(tmp_path):
+    for name, data in FIXED_CORPUS.items():
+        (tmp_path / name).write_bytes(data)
+    _assert_graceful(tmp_path)
+    for name in FIXED_CORPUS:
+        out = validate(str(tmp_path / name), cwd=tmp_path)
+        assert out.returncode in (0, 1, 2) and "Traceback" not in out.stderr, name
+
+
+yaml_texts = st.lists(
+    st.sampled_from(
+        [
+            "name: ",
+            "connector: s3",
+            "config:",
+            "  ",
+            "- ",
+            "&a ",
+            "*a",
+            "{",
+            "}",
+            "[",
+            "]",
+            ": ",
+            "\n",
+            "'",
+            '"',
+            "!!str ",
+            "<<: ",
+            "format: ",
+            "yes",
+            "0755",
+            "${env:X}",
+            "#",
+            "---\n",
+            "?",
+            "\t",
+            "aws.s3.region",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    st.lists(st.binary(max_size=300), min_size=5, max_size=20),
+    st.lists(yaml_texts, min_size=5, max_size=20),
+)
+def test_generated_broken_files_never_crash(tmp_path_factory, blobs, texts):
+    folder = tmp_path_factory.mktemp("corpus")
+    for i, data in enumerate(blobs):
+        (folder / f"b{i}.{('yaml', 'json', 'toml')[i % 3]}").write_bytes(data)
+    for i, text in enumerate(texts):
+        (folder / f"t{i}.yaml").write_text(text)
+    _assert_graceful(folder)
