@@ -249,7 +249,10 @@ def test_multi_document_yaml_and_sources_list():
     assert [d.name for d in loaded.sources] == ["a", "b"]
     (issue,) = validate_source(loaded.sources[1]).issues
     assert (issue.code, issue.line) == ("enum", 7)
-    listed = "sources:\n  - name: a\n    connector: s3\n    config: {}\n  - name: b\n    connector: s3\n    config: {format: x}\n"
+    listed = (
+        "sources:\n  - name: a\n    connector: s3\n    config: {}\n"
+        "  - name: b\n    connector: s3\n    config: {format: x}\n"
+    )
     loaded = load_text(listed, "l.yaml")
     (issue,) = validate_source(loaded.sources[1]).issues
     assert (issue.pointer, issue.line, issue.column) == ("/sources/1/config/format", 7, 22)

@@ -1,0 +1,94 @@
+"""The pre-commit hooks, run by the real pre-commit tool in a temporary git repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+EXAMPLES = ROOT / "examples"
+PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
+
+pytestmark = pytest.mark.skipif(
+    not PRE_COMMIT.exists() or not (ROOT / ".git").exists(),
+    reason="needs the pre-commit tool and a git checkout of this repository",
+)
+
+
+def git(repo: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory):
+    """A git repo whose pre-commit config points at this repository's HEAD."""
+    base = tmp_path_factory.mktemp("precommit")
+    repo = base / "repo"
+    repo.mkdir()
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(base / "pre-commit-home"),
+        "STREAMKAP_CONFIG_CACHE": str(base / "cache"),
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        "NO_COLOR": "1",
+    }
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {ROOT}\n    rev: {head}\n    hooks:\n      - id: streamkap-validate\n"
+    )
+    git(repo, "init", "-q", "-b", "main", env=env)
+    out = subprocess.run(
+        [str(PRE_COMMIT), "install"], cwd=repo, capture_output=True, text=True, env=env, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    git(repo, "add", ".pre-commit-config.yaml", env=env)
+    out = git(repo, "commit", "-q", "-m", "config", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return repo, env
+
+
+def test_a_bad_file_blocks_the_commit_with_a_positioned_message(hook_repo):
+    repo, env = hook_repo
+    (repo / "sources").mkdir(exist_ok=True)
+    shutil.copy(EXAMPLES / "s3-invalid.source.yaml", repo / "sources" / "landing.yaml")
+    git(repo, "add", "sources/landing.yaml", env=env)
+    out = git(repo, "commit", "-m", "add a bad source", env=env)
+    assert out.returncode != 0
+    text = out.stdout + out.stderr
+    assert "sources/landing.yaml:5:11: error[enum] config.format" in text
+    assert "Traceback" not in text
+    assert git(repo, "log", "--oneline", env=env).stdout.count("\n") == 1
+    git(repo, "reset", "-q", "HEAD", "sources/landing.yaml", env=env)
+    (repo / "sources" / "landing.yaml").unlink()
+
+
+def test_a_good_file_passes(hook_repo):
+    repo, env = hook_repo
+    shutil.copy(EXAMPLES / "dynamodb.source.yaml", repo / "inventory.source.yaml")
+    git(repo, "add", "inventory.source.yaml", env=env)
+    out = git(repo, "commit", "-m", "add a good source", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Validate Streamkap source configurations" in out.stdout + out.stderr
+
+
+def test_files_outside_the_pattern_are_not_checked(hook_repo):
+    repo, env = hook_repo
+    (repo / "ci").mkdir(exist_ok=True)
+    (repo / "ci" / "workflow.yaml").write_text("on: push\njobs: {}\n")
+    git(repo, "add", "ci/workflow.yaml", env=env)
+    out = git(repo, "commit", "-m", "unrelated yaml", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "(no files to check)" in out.stdout + out.stderr
