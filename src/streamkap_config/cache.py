@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 LOCK_FILE = "streamkap-schemas.lock"
+_THREAD_LOCK = threading.Lock()
 DEFAULT_TTL = dt.timedelta(days=7)
 
 
@@ -150,14 +152,17 @@ class LockFile:
 
 def find_lock(start: str | os.PathLike[str]) -> Path | None:
     """The nearest ``streamkap-schemas.lock`` in ``start`` or a parent directory."""
-    here = Path(start).resolve()
-    if not here.is_dir():
-        here = here.parent
-    for folder in (here, *here.parents):
-        candidate = folder / LOCK_FILE
-        if candidate.is_file():
-            return candidate
-    return None
+    here = os.path.abspath(start)
+    if not os.path.isdir(here):
+        here = os.path.dirname(here)
+    while True:
+        candidate = os.path.join(here, LOCK_FILE)
+        if os.path.isfile(candidate):
+            return Path(candidate)
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 class SchemaCache:
@@ -392,14 +397,18 @@ class SchemaCache:
 
     # -- writing --------------------------------------------------------------------------
 
-    def _write_lock(self) -> Any:
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """The cross-process file lock, taken by one thread of this process at a time."""
         from filelock import FileLock
 
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CacheError(f"cache directory {self.directory} is not writable: {exc}") from None
-        return FileLock(str(self.directory / ".lock"), timeout=60)
+        # Threads queue on a local lock, so that the file lock's polling is not their queue.
+        with _THREAD_LOCK, FileLock(str(self.directory / ".lock"), timeout=60):
+            yield
 
     def store(
         self,
@@ -413,7 +422,8 @@ class SchemaCache:
 
         code, version = definition.code, definition.version
         raw = canonical_json(dict(definition.raw))
-        schema_bytes = _dump(config_schema(definition))
+        schema = config_schema(definition)
+        schema_bytes = _dump(schema)
         fetched_at = _now().isoformat(timespec="seconds")
         meta = {
             "connector": code,
@@ -437,9 +447,17 @@ class SchemaCache:
         except OSError as exc:
             raise CacheError(f"cannot write to cache {self.directory}: {exc}") from None
         self._bad.discard(folder)
-        self._loaded.pop((code, version), None)
-        stored = self._load_cached(code, version)
-        assert stored is not None
+        stored = SchemaVersion(
+            connector=code,
+            display_name=definition.display_name,
+            version=version,
+            definition=definition,
+            schema=schema,
+            origin="cache",
+            generator_version=GENERATOR_VERSION,
+            fetched_at=fetched_at,
+        )
+        self._loaded[(code, version)] = stored
         return stored
 
     def _touch(self, code: str) -> None:
@@ -463,13 +481,13 @@ class SchemaCache:
         codes: Sequence[str] | None = None,
         *,
         client: StreamkapClient | None = None,
-        concurrency: int = 8,
+        concurrency: int = 16,
         progress: Callable[[PullResult], None] | None = None,
     ) -> list[PullResult]:
         """Fetch connector definitions from the API into the cache.
 
         ``codes=None`` fetches every connector in one request; otherwise one
-        request per code, up to ``concurrency`` at a time, each sending the
+        request per code, up to ``concurrency`` (16) at a time, each sending the
         stored ETag. A bad response is reported in its :class:`PullResult`
         and never cached; the previous version stays current.
         """

@@ -116,7 +116,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s = ssub.add_parser("pull", help="fetch schemas from the API into the cache")
     _common(s, suppress=True)
     s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
-    s.add_argument("--concurrency", type=int, default=8)
+    s.add_argument("--concurrency", type=int, default=16, help="requests at a time (16)")
     s = ssub.add_parser("lock", help="write streamkap-schemas.lock here")
     _common(s, suppress=True)
     s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
@@ -169,14 +169,19 @@ class _Schemas:
         self.api_url = getattr(args, "api_url", None)
         self.lock_arg = getattr(args, "lock", None)
         self._by_lock: dict[str, SchemaCache] = {}
+        self._lock_of_dir: dict[str, str | None] = {}
 
     def for_path(self, path: str | None) -> SchemaCache:
         from .cache import SchemaCache, find_lock
 
         lock = self.lock_arg
         if lock is None and path is not None:
-            found = find_lock(path)
-            lock = str(found) if found else None
+            # One look-up per directory: a run over many files in one tree searches once.
+            folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+            if folder not in self._lock_of_dir:
+                found = find_lock(folder)
+                self._lock_of_dir[folder] = str(found) if found else None
+            lock = self._lock_of_dir[folder]
         key = lock or ""
         cache = self._by_lock.get(key)
         if cache is None:
