@@ -13,6 +13,7 @@ the Terraform attribute name; a declared deprecated alias.
 from __future__ import annotations
 
 import difflib
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -105,11 +106,11 @@ class KeyIndex:
     def _suggest(self, flat: str, limit: int) -> tuple[str, ...]:
         grams = _bigrams(flat.lower())
         size = len(grams) or 1
-        scored = sorted(
+        scored = heapq.nlargest(
+            3 * limit,
             ((2 * len(grams & g) / (size + (len(g) or 1)), s) for s, g in self._grams),
-            reverse=True,
         )
-        shortlist = [s for score, s in scored[: 6 * limit] if score > 0.3]
+        shortlist = [s for score, s in scored if score > 0.3]
         matcher = difflib.SequenceMatcher(b=flat.lower())
         ranked = []
         for spelling in shortlist:
