@@ -154,3 +154,35 @@ def test_one_liner_lists_connectors_with_versions():
     )
     lines = out.stdout.splitlines()
     assert len(lines) == 25 and all(len(line.split()[1]) == 64 for line in lines)
+
+
+def test_regenerate_from_a_live_api(tmp_path):
+    import os
+
+    from apiserver import ApiServer
+
+    out = tmp_path / "schemas"
+    with ApiServer() as server:
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "tools" / "regen_schemas.py"),
+                "--from-api",
+                server.url,
+                "--out",
+                str(out),
+                "--date",
+                "2026-11-27",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "STREAMKAP_TOKEN": "static-token"},
+        )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {e["code"]: e["version"] for e in manifest["connectors"]} == {
+        code: v.version for code, v in bundled_schemas().items()
+    }
+    assert (out / "postgresql.schema.json").read_bytes() == (
+        ROOT / "schemas" / "postgresql.schema.json"
+    ).read_bytes()

@@ -583,3 +583,66 @@ def test_env_is_untouched_by_validation():
     before = dict(os.environ)
     validate_source(PG)
     assert dict(os.environ) == before
+
+
+# --- the same laws on every real bundled connector ---------------------------------------
+
+REAL = sorted(bundled_schemas())
+
+
+@given(st.data(), st.sampled_from(REAL))
+def test_real_connectors_accept_generated_valid_configs_and_round_trip(data, code):
+    defn = bundled_schemas()[code].definition
+    gen = data.draw(valid_configs(defn))
+    result = validate_source({"name": "n", "connector": code, "config": gen.config})
+    assert result.ok, result.issues
+    assert result.payload.config == gen.config
+    again = CreateSourceRequest.model_validate(result.payload.model_dump(mode="json"))
+    assert again == result.payload
+
+
+@given(st.data(), st.sampled_from(REAL), st.sampled_from(sorted(FORMS)))
+def test_real_connectors_forms_validate_the_same(data, code, form):
+    defn = bundled_schemas()[code].definition
+    gen = data.draw(valid_configs(defn))
+
+    def summary(cfg):
+        r = validate_source({"name": "n", "connector": code, "config": cfg})
+        return sorted((i.code, i.key) for i in r.issues), r.payload
+
+    assert summary(FORMS[form](defn, gen.config)) == summary(gen.config)
+
+
+@given(st.data(), st.sampled_from(REAL))
+def test_real_connectors_single_mutation_gives_exactly_the_expected_issue(data, code):
+    defn = bundled_schemas()[code].definition
+    gen = data.draw(valid_configs(defn))
+    m = data.draw(mutations(gen))
+    result = validate_source({"name": "n", "connector": code, "config": m.config})
+    errors = [(i.code, i.pointer) for i in result.issues if i.severity == "error"]
+    expected_pointer = "/config" if m.kind == "required" else f"/config/{m.key}"
+    assert errors == [(m.kind, expected_pointer)]
+
+
+@given(st.data(), st.sampled_from(REAL))
+def test_real_connectors_never_show_a_secret(data, code):
+    defn = bundled_schemas()[code].definition
+    gen = data.draw(valid_configs(defn))
+    config = dict(gen.config)
+    for prop in defn.properties:
+        if prop.secret and prop.user_defined:
+            config[prop.name] = SECRET_PREFIX + prop.name
+    if data.draw(st.booleans()):
+        config = data.draw(mutations(type(gen)(defn, config))).config
+    secrets = [v for v in config.values() if isinstance(v, str) and v.startswith(SECRET_PREFIX)]
+    doc = {"name": "n", "connector": code, "config": config}
+    result = validate_source(doc, no_plaintext_secrets=data.draw(st.booleans()))
+    texts = [repr(result), *(i.format() for i in result.issues)]
+    if result.payload is not None:
+        texts += [repr(result.payload), str(result.payload)]
+    try:
+        build_payload(doc)
+    except ConfigValidationError as exc:
+        texts.append(str(exc))
+    for secret in secrets:
+        assert all(secret not in text for text in texts)
