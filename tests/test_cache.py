@@ -166,6 +166,10 @@ def test_stale_cache_gives_a_notice(server, tmp_path):
     fresh = SchemaCache(tmp_path)
     assert fresh.get("s3").origin == "cache"
     assert any("schemas pull" in n for n in fresh.notices)
+    import datetime as dt
+
+    patient = SchemaCache(tmp_path, ttl=dt.timedelta(days=100000))
+    assert patient.get("s3").origin == "cache" and patient.notices == []
 
 
 def test_lock_pins_exact_versions(server, tmp_path):

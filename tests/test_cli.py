@@ -313,6 +313,49 @@ def test_pull_lock_diff_through_the_cli(workdir):
         assert out.returncode == 0 and (workdir / "streamkap-schemas.lock").is_file()
         out = run("schemas", "diff", "s3", "bundled", "current", "--cache-dir", cache, cwd=workdir)
         assert out.returncode == 0 and "no changes" in out.stdout
+        from test_cache import breaking_change
+
+        breaking_change(server, "kafkadirect")
+        out = run(
+            "schemas",
+            "pull",
+            "--api-url",
+            server.url,
+            "kafkadirect",
+            "--cache-dir",
+            cache,
+            cwd=workdir,
+            env=env,
+        )
+        assert "kafkadirect: updated" in out.stdout
+        out = run("schemas", "diff", "kafkadirect", "--cache-dir", cache, cwd=workdir)
+        assert out.returncode == 0
+        assert re.search(r"BREAKING +added +new.required.key", out.stdout)
+        out = run(
+            "schemas",
+            "diff",
+            "kafkadirect",
+            "--fail-on-breaking",
+            "--format",
+            "json",
+            "--cache-dir",
+            cache,
+            cwd=workdir,
+        )
+        assert out.returncode == 1 and json.loads(out.stdout)["breaking"] is True
+        # The lock written before the change still pins the reviewed version.
+        f = workdir / "k.source.yaml"
+        f.write_text(
+            "name: k\nconnector: kafkadirect\nconfig: {topic.prefix: p, topic.include.list: t}\n"
+        )
+        assert validate(str(f), "--cache-dir", cache, cwd=workdir).returncode == 0
+        out = validate(
+            str(f), "--cache-dir", cache, "--lock", str(workdir / "none.lock"), cwd=workdir
+        )
+        assert out.returncode == 2
+        (workdir / "streamkap-schemas.lock").unlink()
+        out = validate(str(f), "--cache-dir", cache, cwd=workdir)
+        assert out.returncode == 1 and "new.required.key" in out.stdout
         server.faults = ["500"] * 20
         out = run(
             "schemas",

@@ -67,6 +67,15 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("streamkap-config", appauthor=False))
 
 
+def _ttl_from_env() -> dt.timedelta:
+    """``STREAMKAP_SCHEMA_TTL_DAYS`` (default 7): when a cached schema gets a notice."""
+    raw = os.environ.get("STREAMKAP_SCHEMA_TTL_DAYS", "")
+    try:
+        return dt.timedelta(days=float(raw)) if raw.strip() else DEFAULT_TTL
+    except ValueError:
+        return DEFAULT_TTL
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -177,12 +186,12 @@ class SchemaCache:
         directory: str | os.PathLike[str] | None = None,
         *,
         lock: str | os.PathLike[str] | LockFile | None = None,
-        ttl: dt.timedelta = DEFAULT_TTL,
+        ttl: dt.timedelta | None = None,
         api_url: str | None = None,
     ) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.lock = lock if isinstance(lock, LockFile) or lock is None else LockFile.read(lock)
-        self.ttl = ttl
+        self.ttl = ttl if ttl is not None else _ttl_from_env()
         self.api_url = api_url
         self.notices: list[str] = []
         self._loaded: dict[tuple[str, str], SchemaVersion] = {}
