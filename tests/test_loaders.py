@@ -307,3 +307,15 @@ def test_iter_files_recurses_and_skips_hidden(tmp_path):
         (tmp_path / name).write_text("x: 1\n")
     found = [p.removeprefix(str(tmp_path) + "/") for p in iter_files([str(tmp_path)])]
     assert found == ["a.yaml", "b.json", "c.toml", "sub/e.yml"]
+
+
+def test_bare_word_notes_never_quote_a_secret():
+    text = PG_YAML.replace("password: ${env:PW}", "password: 1e4711")
+    (doc,) = load_text(text, "pg.yaml").sources
+    assert "1e4711" in str(doc.positions.notes)
+    issues = validate_source(doc).issues
+    assert ("type", "/config/database/password") in [(i.code, i.pointer) for i in issues]
+    assert all("1e4711" not in f"{i.message} {i.hint}" for i in issues)
+    text = PG_YAML.replace("password: ${env:PW}", "pasword: 0755")
+    (doc,) = load_text(text, "pg.yaml").sources
+    assert all("0755" not in f"{i.message} {i.hint}" for i in validate_source(doc).issues)

@@ -280,12 +280,23 @@ class ValidationResult:
             return None
         cached = self.__dict__.get("_payload")
         if cached is None:
-            from .payload import CreateSourceRequest
-
-            cached = CreateSourceRequest.model_validate(self._body)
-            cached.with_secret_keys(self._secret_keys)
+            cached = _make_payload(self._body, self._secret_keys)
             object.__setattr__(self, "_payload", cached)
         return cached  # type: ignore[no-any-return]
+
+
+def _make_payload(body: Mapping[str, Any], secret_keys: frozenset[str]) -> CreateSourceRequest:
+    """The pydantic model of a checked body. Its errors never carry input values."""
+    from pydantic import ValidationError
+
+    from .payload import CreateSourceRequest
+
+    try:
+        return CreateSourceRequest.model_validate(body).with_secret_keys(secret_keys)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        issue = Issue("envelope", "error", f"(document): not a valid CreateSource body: {fields}")
+        raise ConfigValidationError([issue]) from None
 
 
 class _Run:
@@ -308,6 +319,7 @@ class _Run:
         hint: str | None = None,
         at_key: bool = False,
         label: Tokens | None = None,
+        secret: bool = False,
     ) -> None:
         full = self.base + tokens
         pointer = to_pointer(full)
@@ -319,7 +331,8 @@ class _Run:
             pos = self.positions.of_key(full) if at_key else self.positions.of_value(full)
             if pos is not None:
                 line, column = pos
-            if hint is None:
+            if hint is None and not secret and not at_key:
+                # How a YAML reader took a bare word; it quotes the word, so never for secrets.
                 hint = self.positions.notes.get(full)
         message = f"{pointer_label(tokens if label is None else label)}: {text}"
         self.issues.append(Issue(code, severity, message, key, pointer, line, column, hint))
@@ -608,7 +621,7 @@ def _check_config(
         normalised, problem = check(value, strict)
         if problem is not None:
             pcode, text, hint = problem
-            run.add(pcode, "error", tokens, text, key=key, hint=hint)
+            run.add(pcode, "error", tokens, text, key=key, hint=hint, secret=secret)
             failed = True
             continue
         if secret and value.__class__ is str and value and not ENV_REF.match(value):
@@ -805,6 +818,4 @@ def build_payload(
     body = _resolve_secrets(run, body, result._secret_keys, where)
     if run.issues:
         raise ConfigValidationError(run.sorted() + tuple(result.issues))
-    from .payload import CreateSourceRequest
-
-    return CreateSourceRequest.model_validate(body).with_secret_keys(result._secret_keys)
+    return _make_payload(body, result._secret_keys)
