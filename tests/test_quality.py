@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-
-import pytest
 
 from conftest import ROOT
 
@@ -15,15 +12,13 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff not installed")
 def test_ruff_lint():
-    out = run("ruff", "check", "src", "tests", "tools")
+    out = run(sys.executable, "-m", "ruff", "check", "src", "tests", "tools")
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff not installed")
 def test_ruff_format():
-    out = run("ruff", "format", "--check", "src", "tests", "tools")
+    out = run(sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "tools")
     assert out.returncode == 0, out.stdout + out.stderr
 
 
