@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+
+from streamkap_config import validate_source
+from streamkap_config.issues import Issue
+from streamkap_config.loaders import load_text
+from streamkap_config.report import FileReport, render_github, render_json, render_text
+
+
+def report_of(text: str, path: str = "dir/a, b.yaml") -> FileReport:
+    loaded = load_text(text, path)
+    report = FileReport(path, list(loaded.issues))
+    for doc in loaded.sources:
+        report.sources.append((doc, validate_source(doc)))
+    return report
+
+
+BAD = "name: n\nconnector: s3\nconfig:\n  format: x\n  nope: 1\n"
+
+
+def test_text_is_sorted_and_summarised():
+    out = render_text([report_of(BAD)])
+    assert out.splitlines() == [
+        'dir/a, b.yaml:4:11: error[enum] config.format: "x" is not one of json, csv, avro',
+        "dir/a, b.yaml:5:3: error[unknown-key] config.nope: unknown key",
+        "1 file, 1 source: 2 errors, 0 warnings",
+    ]
+
+
+def test_text_colour_and_quiet():
+    coloured = render_text([report_of(BAD)], color=True)
+    assert "\x1b[31merror[enum]\x1b[0m" in coloured
+    assert render_text([report_of("name: n\nconnector: s3\nconfig: {}\n")], quiet=True) == ""
+
+
+def test_json_shape():
+    body = json.loads(render_json([report_of(BAD), report_of("[unclosed", "b.yaml")]))
+    assert body["summary"] == {"files": 2, "sources": 1, "errors": 3, "warnings": 0}
+    assert body["files"][1]["issues"][0]["code"] == "parse-error"
+    assert body["files"][0]["sources"][0]["issues"][1]["pointer"] == "/config/nope"
+
+
+def test_github_escapes_properties_and_data():
+    report = FileReport(
+        "a,b:c.yaml", [Issue("parse-error", "error", "bad\nthing 100%", line=1, column=2)]
+    )
+    line = render_github([report]).splitlines()[0]
+    assert line == (
+        "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=streamkap parse-error::bad%0Athing 100%25"
+    )
