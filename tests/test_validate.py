@@ -139,19 +139,17 @@ def test_long_enum_listing_is_shortened():
 
 
 def test_range():
-    (issue,) = (
-        validate_source(with_config(PG, **{"heartbeat.interval.ms": -5})).issues
-        if bundled_schemas()["postgresql"].definition.get("heartbeat.interval.ms")
-        else (None,)
+    slider = next(
+        p
+        for p in bundled_schemas()["postgresql"].definition.properties
+        if p.kind == "integer" and p.minimum is not None and p.maximum is not None
     )
-    if issue is None:
-        slider = next(
-            p
-            for p in bundled_schemas()["postgresql"].definition.properties
-            if p.maximum is not None
-        )
-        (issue,) = validate_source(with_config(PG, **{slider.name: slider.maximum + 1})).issues
-    assert issue.code == "range" and "out of range" in issue.message
+    (issue,) = validate_source(with_config(PG, **{slider.name: slider.maximum + 1})).issues
+    assert (issue.code, issue.key) == ("range", slider.name)
+    assert f"out of range {slider.minimum}..{slider.maximum}" in issue.message
+    (issue,) = validate_source(with_config(PG, **{slider.name: slider.minimum - 1})).issues
+    assert issue.code == "range"
+    assert validate_source(with_config(PG, **{slider.name: slider.minimum})).ok
 
 
 def test_lenient_normalisation_and_strict_mode():
