@@ -30,6 +30,10 @@ class Ambiguous:
     candidates: tuple[str, ...]
 
 
+# Deeper mappings are values (and fail their check): no key has this many parts, and
+# a mapping that contains itself must not recurse forever.
+MAX_DEPTH = 64
+
 # One key as the user wrote it: (flat dotted form, path tokens, value).
 Entry = tuple[str, tuple[str, ...], Any]
 
@@ -159,7 +163,7 @@ def _walk(
     for key, value in mapping.items():
         k = key if key.__class__ is str else str(key)
         flat = f"{prefix}.{k}" if prefix else k
-        if isinstance(value, dict):
+        if isinstance(value, dict) and len(tokens) < MAX_DEPTH:
             here = (*tokens, k)
             if flat in table:
                 sub: list[Entry] = []
