@@ -356,30 +356,24 @@ def test_pull_lock_diff_through_the_cli(workdir):
         (workdir / "streamkap-schemas.lock").unlink()
         out = validate(str(f), "--cache-dir", cache, cwd=workdir)
         assert out.returncode == 1 and "new.required.key" in out.stdout
+
+        def pull_s3(token: str) -> subprocess.CompletedProcess[str]:
+            return run(
+                "schemas",
+                "pull",
+                "--api-url",
+                server.url,
+                "s3",
+                "--cache-dir",
+                cache,
+                cwd=workdir,
+                env={"STREAMKAP_TOKEN": token},
+            )
+
         server.faults = ["500"] * 20
-        out = run(
-            "schemas",
-            "pull",
-            "--api-url",
-            server.url,
-            "s3",
-            "--cache-dir",
-            cache,
-            cwd=workdir,
-            env=env,
-        )
+        out = pull_s3("static-token")
         assert out.returncode == 3 and "s3:" in out.stderr and "500" in out.stderr
-        out = run(
-            "schemas",
-            "pull",
-            "--api-url",
-            server.url,
-            "s3",
-            "--cache-dir",
-            cache,
-            cwd=workdir,
-            env={"STREAMKAP_TOKEN": ""},
-        )
+        out = pull_s3("")
         assert out.returncode == 3
 
 

@@ -76,15 +76,23 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-v", "--verbose", action="store_true", help="also list valid sources")
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _root_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="streamkap-config",
-        description="Validate Streamkap source configurations and build CreateSource bodies.",
+        prog=prog,
+        description=description,
         epilog="Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file, "
         "3 schema unavailable.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(parser, suppress=False)
+    return parser
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _root_parser(
+        "streamkap-config",
+        "Validate Streamkap source configurations and build CreateSource bodies.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("validate", help="validate source files")
@@ -136,14 +144,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _validate_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="streamkap-validate",
-        description="Validate Streamkap source configuration files (YAML, JSON, TOML).",
-        epilog="Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file, "
-        "3 schema unavailable.",
+    parser = _root_parser(
+        "streamkap-validate",
+        "Validate Streamkap source configuration files (YAML, JSON, TOML).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _common(parser, suppress=False)
     _validate_options(parser)
     return parser
 
