@@ -12,7 +12,6 @@ the Terraform attribute name; a declared deprecated alias.
 
 from __future__ import annotations
 
-import difflib
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,8 +93,7 @@ class KeyIndex:
     def suggest(self, flat: str, limit: int = 3) -> list[str]:
         """Up to ``limit`` accepted spellings close to ``flat``, best first.
 
-        Candidates are shortlisted by shared character pairs (set operations in
-        C) and only the shortlist is ranked by ``difflib``; answers are memoised,
+        Candidates are ranked by shared character pairs; answers are memoised,
         since one typo tends to recur across the files of a repository.
         """
         memo_key = (flat, limit)
@@ -108,25 +106,21 @@ class KeyIndex:
         return list(found)
 
     def _suggest(self, flat: str, limit: int) -> tuple[str, ...]:
+        # Similarity is the Dice coefficient of character pairs: set operations in C,
+        # as good as difflib's ratio for key names, and several times faster.
         grams = _bigrams(flat.lower())
         size = len(grams) or 1
         scored = heapq.nlargest(
-            3 * limit,
+            4 * limit,
             ((2 * len(grams & g) / (size + (len(g) or 1)), s) for s, g in self._grams),
         )
-        shortlist = [s for score, s in scored if score > 0.3]
-        matcher = difflib.SequenceMatcher(b=flat.lower())
-        ranked = []
-        for spelling in shortlist:
-            matcher.set_seq1(spelling.lower())
-            ratio = matcher.ratio()
-            if ratio >= 0.6:
-                ranked.append((ratio, spelling))
-        ranked.sort(key=lambda r: -r[0])
+        best = scored[0][0] if scored else 0.0
         # One suggestion per canonical key: the closest spelling of it.
         seen: set[str] = set()
         result = []
-        for _, spelling in ranked:
+        for score, spelling in scored:
+            if score < 0.55 or score < best - 0.3:
+                break
             target = self.table.get(spelling)
             canonical = target if isinstance(target, str) else spelling
             if canonical not in seen:
