@@ -16,7 +16,6 @@ gives positioned, readable issues.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -81,6 +80,8 @@ def _near(value: str, allowed: Iterable[Any]) -> str | None:
     for a in options:
         if a.lower() == value.lower():
             return a
+    import difflib  # only on a miss
+
     close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
     return close[0] if close else None
 
@@ -440,6 +441,8 @@ def validate_source(
             return _result(run, code, None, None, frozenset())
         if schema_version is None:
             known = _known_codes(schemas)
+            import difflib
+
             near = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
             lowered = [k for k in known if k.lower() == code.lower().replace(" ", "")]
             hint = (
@@ -489,6 +492,8 @@ def _check_envelope(
 ) -> str | None:
     for key in data:
         if key not in ENVELOPE_FIELDS:
+            import difflib
+
             close = difflib.get_close_matches(str(key), ENVELOPE_FIELDS, n=1, cutoff=0.6)
             hint = f'did you mean "{close[0]}"?' if close else "config keys belong under config"
             run.add("envelope", "error", (str(key),), "unknown field", hint=hint, at_key=True)
