@@ -202,10 +202,10 @@ class Checker:
     """A connector definition compiled for fast validation."""
 
     definition: ConnectorDefinition
-    checks: Mapping[str, Check]
     required: tuple[Property, ...]
     conditioned: tuple[Property, ...]
     defaults: Mapping[str, Any]
+    payload_defaults: Mapping[str, Any]  # what include_defaults adds: settable keys only
     index: KeyIndex
     secret_keys: frozenset[str]
     # Every accepted spelling -> (canonical key, check, secret, special) or Ambiguous.
@@ -228,10 +228,14 @@ class Checker:
             }
             found = _CHECKERS[key] = cls(
                 definition=definition,
-                checks=checks,
                 required=tuple(p for p in props if p.required and p.user_defined),
                 conditioned=tuple(p for p in props if p.conditions),
                 defaults={p.name: p.default for p in props if p.has_default},
+                payload_defaults={
+                    p.name: p.default
+                    for p in props
+                    if p.has_default and p.user_defined and not p.readonly
+                },
                 index=index,
                 secret_keys=frozenset(p.name for p in props if p.secret),
                 plan=plan,
@@ -265,7 +269,13 @@ class ValidationResult:
     connector: str | None
     schema_version: str | None
     _body: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
-    _secret_keys: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _checker: Checker | None = field(default=None, repr=False, compare=False)
+    # Canonical key -> where the user wrote it, for issues found after validation.
+    _where: Mapping[str, Tokens] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def _secret_keys(self) -> frozenset[str]:
+        return self._checker.secret_keys if self._checker else frozenset()
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -417,7 +427,7 @@ def validate_source(
                 (),
                 f"expected a mapping of config keys, got {describe_value(config)}",
             )
-            return _result(run, code, None, None, frozenset())
+            return _result(run, code)
     else:
         if not isinstance(data, Mapping):
             run.add(
@@ -426,7 +436,7 @@ def validate_source(
                 (),
                 f"expected a mapping with name, connector and config, got {describe_value(data)}",
             )
-            return _result(run, code, None, None, frozenset())
+            return _result(run, code)
         envelope = dict(data)
         config = data.get("config")
         config_tokens = ("config",)
@@ -438,7 +448,7 @@ def validate_source(
             schema_version = _lookup(schemas, code)
         except SchemaUnavailableError as exc:
             run.add("schema-unavailable", "error", ("connector",) if not doc.bare else (), str(exc))
-            return _result(run, code, None, None, frozenset())
+            return _result(run, code)
         if schema_version is None:
             known = _known_codes(schemas)
             import difflib
@@ -457,34 +467,34 @@ def validate_source(
                 f'unknown connector "{code}"',
                 hint=hint,
             )
-            return _result(run, code, None, None, frozenset())
+            return _result(run, code)
     if schema_version is None or not isinstance(config, Mapping):
-        return _result(run, code, None, None, frozenset())
+        return _result(run, code)
 
     checker = Checker.for_definition(schema_version.definition)
-    canonical = _check_config(
+    canonical, where = _check_config(
         run, checker, config, config_tokens, mode, strict, no_plaintext_secrets
     )
-    secret_keys = checker.secret_keys
     body: dict[str, Any] | None = None
     if canonical is not None and not doc.bare:
         body = {k: envelope[k] for k in ENVELOPE_FIELDS if envelope.get(k) is not None}
         body["config"] = canonical
         if "created_from" not in body:
             body["created_from"] = "api"
-    return _result(run, code, schema_version.version, body, secret_keys)
+    return _result(run, code, checker, body, where)
 
 
 def _result(
     run: _Run,
     code: str | None,
-    version: str | None,
-    body: dict[str, Any] | None,
-    secret_keys: frozenset[str],
+    checker: Checker | None = None,
+    body: dict[str, Any] | None = None,
+    where: Mapping[str, Tokens] | None = None,
 ) -> ValidationResult:
     issues = run.sorted()
     ok = not any(i.severity == "error" for i in issues)
-    return ValidationResult(ok, issues, code, version, body if ok else None, secret_keys)
+    version = checker.definition.version if checker else None
+    return ValidationResult(ok, issues, code, version, body if ok else None, checker, where or {})
 
 
 def _check_envelope(
@@ -577,8 +587,9 @@ def _check_config(
     mode: Mode,
     strict: bool,
     no_plaintext_secrets: bool,
-) -> dict[str, Any] | None:
-    """Check every key; return the canonical normalised config (None on any error)."""
+) -> tuple[dict[str, Any] | None, dict[str, Tokens]]:
+    """Check every key. Returns the canonical normalised config (None on any error)
+    and where each canonical key was written."""
     plan = checker.plan
     out: dict[str, Any] = {}
     given: dict[str, Any] = {}
@@ -692,7 +703,7 @@ def _check_config(
                     hint="remove it, or set " + " and ".join(c.describe() for c in unmet),
                     at_key=True,
                 )
-    return None if failed else out
+    return (None if failed else out), where
 
 
 def _special(run: _Run, checker: Checker, key: str, tokens: Tokens, mode: Mode) -> bool:
@@ -799,28 +810,10 @@ def build_payload(
             )
         raise ConfigValidationError(result.issues)
     body = dict(result._body)
+    if include_defaults and result._checker is not None:
+        body["config"] = {**result._checker.payload_defaults, **body["config"]}
     run = _Run(doc)
-    where: dict[str, Tokens] = {}
-    if (
-        isinstance(doc.data, Mapping)
-        and isinstance(doc.data.get("config"), Mapping)
-        and result.connector
-    ):
-        version = _lookup(schemas, result.connector)
-        if version is not None:
-            index = KeyIndex.for_definition(version.definition)
-            for flat, tokens, _ in flatten(doc.data["config"], index, ("config",)):
-                key = index.resolve(flat)
-                if key is not None:
-                    where.setdefault(key, tokens)
-            if include_defaults:
-                defaults = {
-                    p.name: p.default
-                    for p in version.definition.properties
-                    if p.has_default and p.user_defined and not p.readonly
-                }
-                body["config"] = {**defaults, **body["config"]}
-    body = _resolve_secrets(run, body, result._secret_keys, where)
+    body = _resolve_secrets(run, body, result._secret_keys, result._where)
     if run.issues:
         raise ConfigValidationError(run.sorted() + tuple(result.issues))
     return _make_payload(body, result._secret_keys)
