@@ -319,3 +319,8 @@ def test_bare_word_notes_never_quote_a_secret():
     text = PG_YAML.replace("password: ${env:PW}", "pasword: 0755")
     (doc,) = load_text(text, "pg.yaml").sources
     assert all("0755" not in f"{i.message} {i.hint}" for i in validate_source(doc).issues)
+
+
+def test_a_bad_tagged_scalar_is_not_quoted():
+    (issue,) = load_text("password: !!int hunter2-secret\n", "p.yaml").issues
+    assert issue.code == "parse-error" and "hunter2-secret" not in issue.message

@@ -372,7 +372,7 @@ def _tagged_scalar(tag: str, text: str, line: int, column: int) -> Any:
             return float(text)
     except ValueError:
         raise ParseError(
-            f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}", line, column
+            f"the value is not a valid {tag.rsplit(':', 1)[-1]} for its tag", line, column
         ) from None
     raise ParseError(
         f"unsupported YAML tag {tag}", line, column, "only plain data is read; remove the tag"
