@@ -294,3 +294,12 @@ def test_default_dir_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("STREAMKAP_CONFIG_CACHE", str(tmp_path / "c"))
     assert SchemaCache().directory == Path(tmp_path / "c")
     assert ROOT.is_dir()
+
+
+def test_get_reads_the_disk_once_per_connector(server, tmp_path):
+    cache = SchemaCache(tmp_path)
+    (r,) = cache.pull(["s3"], client=api(server))
+    assert cache.get("s3").origin == "cache"
+    (tmp_path / "connectors" / "s3" / "current.json").unlink()
+    assert cache.get("s3").version == r.version  # remembered by this instance
+    assert SchemaCache(tmp_path).get("s3").origin == "bundled"  # a new one looks again

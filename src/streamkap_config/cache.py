@@ -178,8 +178,10 @@ def find_lock(start: str | os.PathLike[str]) -> Path | None:
 class SchemaCache:
     """Connector schemas from the lock pin, the on-disk cache and the bundle.
 
-    ``get(code)`` is local only. ``pull()`` fetches from the API. Pass the
-    cache to :func:`~streamkap_config.validate_source` as ``schemas=``.
+    ``get(code)`` is local only, and reads the disk once per connector for the
+    life of the instance (a pull through it refreshes that); make a new instance
+    to see what other processes pulled. ``pull()`` fetches from the API. Pass
+    the cache to :func:`~streamkap_config.validate_source` as ``schemas=``.
     """
 
     def __init__(
@@ -196,6 +198,8 @@ class SchemaCache:
         self.api_url = api_url
         self.notices: list[str] = []
         self._loaded: dict[tuple[str, str], SchemaVersion] = {}
+        # What get() chose per connector: a run over many files reads the disk once.
+        self._chosen: dict[str, SchemaVersion | None] = {}
         self._bad: set[Path] = set()
 
     # -- reading --------------------------------------------------------------------------
@@ -242,14 +246,18 @@ class SchemaCache:
         """
         if self.lock is not None and code in self.lock.pins:
             return self._pinned(code, self.lock.pins[code])
+        if code not in self._chosen:
+            self._chosen[code] = self._choose(code)
+        return self._chosen[code]
+
+    def _choose(self, code: str) -> SchemaVersion | None:
         current = self._current(code)
         if current is not None:
             found = self._load_cached(code, current["version"])
             if found is not None:
                 self._check_age(code, found)
                 return found
-        bundled = bundled_schemas()
-        return bundled.get(code, None)
+        return bundled_schemas().get(code, None)
 
     def _pinned(self, code: str, pin: dict[str, str]) -> SchemaVersion:
         version = pin["version"]
@@ -327,6 +335,7 @@ class SchemaCache:
             fetched_at=fetched_at,
         )
         self._loaded[(definition.code, definition.version)] = found
+        self._chosen.pop(definition.code, None)
         return found
 
     def versions(self, code: str) -> list[VersionInfo]:
@@ -472,6 +481,7 @@ class SchemaCache:
             except (OSError, ValueError):
                 pass
         self._loaded.pop((code, current["version"]), None)
+        self._chosen.pop(code, None)
 
     def pull(
         self,
