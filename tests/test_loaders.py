@@ -175,11 +175,25 @@ def test_yaml_scalars_follow_yaml_12_with_notes(word, expected, note):
     assert (got is None) if note is None else (note in got)
 
 
-def test_bare_word_note_becomes_the_hint():
-    text = PG_YAML.replace("port: abc", "port: 0755")
+def test_bare_word_note_becomes_the_hint_of_a_type_error():
+    text = PG_YAML.replace("port: abc", "port: 5432").replace("dbname: d", "dbname: 1e4")
     (doc,) = load_text(text, "pg.yaml").sources
     (issue,) = validate_source(doc).issues
-    assert issue.code == "type" and "octal" in issue.hint
+    assert issue.code == "type" and "quote it" in issue.hint
+
+
+def test_a_leading_zero_port_is_told_what_to_write_quoted_or_not():
+    for written in ("0755", '"0755"'):
+        (doc,) = load_text(PG_YAML.replace("port: abc", f"port: {written}"), "pg.yaml").sources
+        (issue,) = validate_source(doc).issues
+        assert (issue.code, issue.hint) == ("type", "write 755 (a number has no leading zero)")
+
+
+def test_a_yaml_11_boolean_word_on_an_enum_gets_the_allowed_values_not_a_boolean_hint():
+    text = PG_YAML.replace("port: abc", "port: 5432").replace("dbname: d", "dbname: d\n    sslmode: on")
+    (doc,) = load_text(text, "pg.yaml").sources
+    issue = next(i for i in validate_source(doc).issues if i.code == "enum")
+    assert "true or false" not in issue.hint and "require" in issue.hint
 
 
 def test_quoted_scalars_stay_strings():

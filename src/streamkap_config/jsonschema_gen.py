@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .api import CREATED_FROM, DESIRED_STATES
 from .definitions import Condition, ConnectorDefinition, Property
 
 if TYPE_CHECKING:
     from referencing import Registry
 
 __all__ = [
-    "CREATED_FROM",
-    "DESIRED_STATES",
     "DIALECT",
     "ENVELOPE_ID",
     "GENERATOR_VERSION",
@@ -35,8 +34,6 @@ __all__ = [
 GENERATOR_VERSION = "1"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENVELOPE_ID = "urn:streamkap-config:create-source"
-CREATED_FROM = ("terraform", "web", "api")
-DESIRED_STATES = ("Pending", "Active", "Paused", "Stopped", "Pending Update", "Pending Delete")
 
 
 def config_schema_id(code: str, version: str) -> str:

@@ -6,8 +6,9 @@
 'api'
 
 ``model_dump(mode="json", exclude_none=True)`` is exactly the body to send.
-``repr()`` and ``str()`` mask secret values; :meth:`masked_dump` gives the body
-with secrets replaced by ``"********"`` for display.
+``repr()`` and ``str()`` mask secret values and values that came from the
+environment; :meth:`masked_dump` gives the body with those replaced by
+``"********"`` for display.
 """
 
 from __future__ import annotations
@@ -52,10 +53,22 @@ class CreateSourceRequest(BaseModel):
     tags: list[str] | None = None
 
     _secret_keys: frozenset[str] | None = PrivateAttr(default=None)
+    _masked_fields: frozenset[str] = PrivateAttr(default=frozenset())
 
     def with_secret_keys(self, keys: frozenset[str]) -> CreateSourceRequest:
-        """Record which config keys are secrets (used for masking). Returns self."""
+        """Record which config keys to mask (secrets, values from the environment).
+
+        Returns self.
+        """
         self._secret_keys = frozenset(keys)
+        return self
+
+    def with_masked_fields(self, fields: frozenset[str]) -> CreateSourceRequest:
+        """Record which top-level fields to mask (their values came from the environment).
+
+        Returns self.
+        """
+        self._masked_fields = frozenset(fields)
         return self
 
     @property
@@ -72,6 +85,8 @@ class CreateSourceRequest(BaseModel):
         """The body with every secret value replaced by ``"********"``."""
         body = self.model_dump(mode="json", exclude_none=True)
         body["config"] = self.masked_config()
+        for name in self._masked_fields & body.keys():
+            body[name] = MASK
         return body
 
     def __eq__(self, other: object) -> bool:
@@ -84,4 +99,7 @@ class CreateSourceRequest(BaseModel):
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            yield name, (self.masked_config() if name == "config" else value)
+            if name == "config":
+                yield name, self.masked_config()
+            else:
+                yield name, (MASK if name in self._masked_fields else value)

@@ -22,11 +22,21 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from .api import CREATED_FROM, DESIRED_STATES, ENVELOPE_FIELDS
 from .definitions import ConnectorDefinition, Property
 from .document import Positions, SourceDocument, Tokens
 from .errors import ConfigValidationError, SchemaUnavailableError
 from .issues import Issue, Severity, describe_value, pointer_label, to_pointer
 from .keys import Ambiguous, KeyIndex, flatten
+from .refs import (
+    EnvLookup,
+    env_lookup,
+    has_escape_or_reference,
+    has_reference,
+    literal_text,
+    reference_names,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from .bundle import SchemaVersion
@@ -41,20 +51,10 @@ __all__ = [
 ]
 
 Mode = Literal["create", "update"]
-ENV_REF = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
 _INT_TEXT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_QUOTE_HINT = "write the value in quotes to make it a string"
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]{1,20}$")
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
-ENVELOPE_FIELDS = (
-    "name",
-    "connector",
-    "config",
-    "created_from",
-    "desired_state",
-    "kc_cluster_id",
-    "tags",
-)
-CREATED_FROM = ("terraform", "web", "api")
-DESIRED_STATES = ("Pending", "Active", "Paused", "Stopped", "Pending Update", "Pending Delete")
 
 
 class SchemaSource(Protocol):
@@ -86,6 +86,10 @@ def _near(value: str, allowed: Iterable[Any]) -> str | None:
     return close[0] if close else None
 
 
+def _quoted(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
 def _listing(allowed: Iterable[Any], most: int = 8) -> str:
     values = [str(a) for a in allowed]
     if len(values) <= most:
@@ -93,9 +97,10 @@ def _listing(allowed: Iterable[Any], most: int = 8) -> str:
     return ", ".join(values[:most]) + f", ... ({len(values)} values)"
 
 
-def _compile(prop: Property) -> Check:
+def _compile(prop: Property, hide: bool = False) -> Check:
+    """The check of one key. ``hide``: never quote the value (as for a secret)."""
     kind = prop.kind
-    secret = prop.secret
+    secret = prop.secret or hide
 
     def got(value: Any) -> str:
         return describe_value(value, secret)
@@ -107,7 +112,7 @@ def _compile(prop: Property) -> Check:
                 return value, None
             hint = None
             if isinstance(value, (bool, int, float)) and not secret:
-                hint = "write the value in quotes to make it a string"
+                hint = _QUOTE_HINT
             return None, ("type", f"expected a string, got {got(value)}", hint)
 
         return check_string
@@ -127,6 +132,8 @@ def _compile(prop: Property) -> Check:
                 hint = None
                 if t is str and _INT_TEXT.match(value.strip()):
                     hint = "strict mode: write the number without quotes"
+                elif t is str and not secret and _LEADING_ZERO.match(value.strip()):
+                    hint = f"write {int(value)} (a number has no leading zero)"
                 return None, ("type", f"expected an integer, got {got(value)}", hint)
             if (lo is not None and number < lo) or (hi is not None and number > hi):
                 shown = "the value" if secret else str(number)
@@ -169,12 +176,17 @@ def _compile(prop: Property) -> Check:
             for a in allowed:
                 if value == a and type(value) is type(a):
                     return value, None
-            hint = None
+            return None, ("enum", f"{got(value)} is not one of {listed}", _enum_hint(value))
+
+        def _enum_hint(value: Any) -> str:
+            # A hint that fits an enum: the nearest allowed value, else the choices.
             if isinstance(value, str) and not secret:
                 near = _near(value, allowed)
                 if near is not None:
-                    hint = f'did you mean "{near}"?'
-            return None, ("enum", f"{got(value)} is not one of {listed}", hint)
+                    return f'did you mean "{near}"?'
+            if len(allowed) == 2:
+                return f"write {_quoted(allowed[0])} or {_quoted(allowed[1])}"
+            return f"write one of {listed}"
 
         return check_enum
 
@@ -189,8 +201,8 @@ def _compile(prop: Property) -> Check:
             for v in value:
                 if v not in items:
                     near = None if secret else _near(v, items)
-                    hint = f'did you mean "{near}"?' if near else None
                     listed = _listing(items)
+                    hint = f'did you mean "{near}"?' if near else f"write items from {listed}"
                     return None, ("enum", f"{got(v)} is not one of {listed}", hint)
         return value, None
 
@@ -212,6 +224,17 @@ class Checker:
     # ``special`` names a rule beyond the value check: "not-user-settable",
     # "readonly", "set-once" (or "" for none).
     plan: Mapping[str, tuple[str, Check, bool, str] | Ambiguous]
+    # Checks that never quote the value, for values resolved from the environment.
+    _hidden: dict[str, Check] = field(default_factory=dict, repr=False, compare=False)
+
+    def hidden_check(self, key: str) -> Check:
+        """The check of ``key`` that describes a bad value by its kind only."""
+        found = self._hidden.get(key)
+        if found is None:
+            prop = self.definition.get(key)
+            assert prop is not None
+            found = self._hidden[key] = _compile(prop, hide=True)
+        return found
 
     @classmethod
     def for_definition(cls, definition: ConnectorDefinition) -> Checker:
@@ -317,7 +340,7 @@ class _Run:
         self.positions: Positions | None = doc.positions
         self.base = doc.base
         self.issues: list[Issue] = []
-        self._seen: set[tuple[str, str, str | None]] = set()
+        self._seen: set[Issue] = set()
 
     def add(
         self,
@@ -334,19 +357,27 @@ class _Run:
     ) -> None:
         full = self.base + tokens
         pointer = to_pointer(full)
-        if (code, pointer, key) in self._seen:
-            return
-        self._seen.add((code, pointer, key))
         line = column = None
         if self.positions is not None:
             pos = self.positions.of_key(full) if at_key else self.positions.of_value(full)
             if pos is not None:
                 line, column = pos
-            if hint is None and not secret and not at_key:
-                # How a YAML reader took a bare word; it quotes the word, so never for secrets.
-                hint = self.positions.notes.get(full)
+            if (hint is None or hint == _QUOTE_HINT) and code == "type" and not secret:
+                # How a YAML reader took a bare word says more than "quote it"; it quotes
+                # the word, so never for secrets, and only where the type is the problem.
+                hint = self.positions.notes.get(full, hint)
         message = f"{pointer_label(tokens if label is None else label)}: {text}"
-        self.issues.append(Issue(code, severity, message, key, pointer, line, column, hint))
+        issue = Issue(code, severity, message, key, pointer, line, column, hint)
+        # The same finding reached twice is reported once; distinct findings all stay.
+        if issue not in self._seen:
+            self._seen.add(issue)
+            self.issues.append(issue)
+
+    @staticmethod
+    def merge(*groups: Iterable[Issue]) -> tuple[Issue, ...]:
+        """Issues of several runs over one document, in file order."""
+        merged = [i for group in groups for i in group]
+        return tuple(sorted(merged, key=lambda i: (i.line is None, i.line or 0, i.column or 0)))
 
     def sorted(self) -> tuple[Issue, ...]:
         order = {id(issue): n for n, issue in enumerate(self.issues)}
@@ -394,7 +425,7 @@ def validate_source(
     *,
     mode: Mode = "create",
     strict: bool = False,
-    schemas: Any = None,
+    schemas: SchemaSource | None = None,
     connector: str | None = None,
     no_plaintext_secrets: bool = False,
 ) -> ValidationResult:
@@ -524,19 +555,28 @@ def _check_envelope(
         )
 
     code: str | None = override
-    if override is None:
-        raw = data.get("connector")
-        if "connector" not in data:
+    raw = data.get("connector")
+    if "connector" not in data:
+        if override is None:
             missing("connector")
-        elif not isinstance(raw, str) or not raw:
-            run.add(
-                "envelope",
-                "error",
-                ("connector",),
-                f"expected a connector code, got {describe_value(raw)}",
-            )
-        else:
-            code = raw
+    elif not isinstance(raw, str) or not raw:
+        run.add(
+            "envelope",
+            "error",
+            ("connector",),
+            f"expected a connector code, got {describe_value(raw)}",
+        )
+    elif override is None:
+        code = raw
+    elif raw != override:
+        # Checking against one connector while the body declares another sends a lie.
+        run.add(
+            "envelope",
+            "error",
+            ("connector",),
+            f'the document names connector "{raw}" but "{override}" was asked for',
+            hint="drop --connector, or make the two agree",
+        )
 
     config = data.get("config")
     if "config" not in data:
@@ -634,13 +674,17 @@ def _check_config(
         if special and _special(run, checker, key, tokens, mode):
             failed = failed or special != "readonly"
             continue
-        normalised, problem = check(value, strict)
-        if problem is not None:
-            pcode, text, hint = problem
-            run.add(pcode, "error", tokens, text, key=key, hint=hint, secret=secret)
-            failed = True
-            continue
-        if secret and value.__class__ is str and value and not ENV_REF.match(value):
+        if has_reference(value):
+            # Checked once the reference is resolved, when the payload is built.
+            normalised = value
+        else:
+            normalised, problem = check(value, strict)
+            if problem is not None:
+                pcode, text, hint = problem
+                run.add(pcode, "error", tokens, text, key=key, hint=hint, secret=secret)
+                failed = True
+                continue
+        if secret and value.__class__ is str and literal_text(value):
             run.add(
                 "plaintext-secret",
                 "error" if no_plaintext_secrets else "warning",
@@ -745,30 +789,68 @@ def _special(run: _Run, checker: Checker, key: str, tokens: Tokens, mode: Mode) 
     return False
 
 
-def _resolve_secrets(
-    run: _Run, body: Mapping[str, Any], secret_keys: frozenset[str], where: Mapping[str, Tokens]
-) -> dict[str, Any]:
-    config = dict(body["config"])
-    for key in secret_keys:
-        value = config.get(key)
-        if not isinstance(value, str):
-            continue
-        m = ENV_REF.match(value)
-        if m is None:
-            continue
-        resolved = os.environ.get(m.group(1))
-        if resolved is None:
+def _resolve_references(
+    run: _Run,
+    body: Mapping[str, Any],
+    checker: Checker,
+    where: Mapping[str, Tokens],
+    strict: bool,
+    lookup: EnvLookup,
+) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
+    """Resolve every reference and escape in a checked body.
+
+    Returns the body, the config keys and the envelope fields whose values
+    came (in part) from the environment: they are masked like secrets.
+    A resolved value gets the check its key's type asks for, without ever
+    quoting it (the environment may hold anything).
+    """
+
+    def one(value: Any, tokens: Tokens, key: str | None) -> tuple[Any, bool]:
+        if value.__class__ is list:
+            items = [one(v, (*tokens, str(n)), key) for n, v in enumerate(value)]
+            return [v for v, _ in items], any(e for _, e in items)
+        if value.__class__ is not str or "${" not in value:
+            return value, False
+        text, missing = resolve(value, lookup)
+        for name in dict.fromkeys(missing):
             run.add(
                 "unresolved-secret",
                 "error",
-                where.get(key, ("config",)),
-                f"environment variable {m.group(1)} is not set",
+                tokens,
+                f"environment variable {name} is not set",
                 key=key,
-                hint=f"export {m.group(1)} before building the payload",
+                hint=f"export {name} before building the payload",
             )
+        return text, bool(reference_names(value)) and not missing
+
+    config: dict[str, Any] = {}
+    from_env: set[str] = set()
+    for key, value in body["config"].items():
+        if not has_escape_or_reference(value):
+            config[key] = value
             continue
+        tokens = where.get(key, ("config",))
+        resolved, came_from_env = one(value, tokens, key)
+        if has_reference(value):
+            from_env.add(key)
+        if came_from_env:
+            resolved, problem = checker.hidden_check(key)(resolved, strict)
+            if problem is not None:
+                pcode, text, hint = problem
+                text += " (the value of its ${env:...} reference)"
+                run.add(pcode, "error", tokens, text, key=key, hint=hint, secret=True)
         config[key] = resolved
-    return {**body, "config": config}
+    out: dict[str, Any] = {}
+    env_fields: set[str] = set()
+    for name, value in body.items():
+        if name == "config":
+            out[name] = config
+            continue
+        resolved, _ = one(value, (name,), None)
+        out[name] = resolved
+        if has_reference(value):
+            env_fields.add(name)
+    return out, frozenset(from_env), frozenset(env_fields)
 
 
 def build_payload(
@@ -776,18 +858,25 @@ def build_payload(
     *,
     mode: Mode = "create",
     strict: bool = False,
-    schemas: Any = None,
+    schemas: SchemaSource | None = None,
     connector: str | None = None,
     no_plaintext_secrets: bool = False,
     include_defaults: bool = False,
+    environ: Mapping[str, str] | None = None,
+    allow_env: Iterable[str] | None = None,
 ) -> CreateSourceRequest:
-    """Validate ``document`` and return its CreateSource body.
+    """Validate ``document`` and return its CreateSource body, ready to send.
 
-    ``${env:NAME}`` references in secret fields are resolved from the
-    environment (``unresolved-secret`` when NAME is not set).
-    ``include_defaults`` adds every default the user did not set. Raises
-    :class:`~streamkap_config.ConfigValidationError` with every issue when the
-    document is invalid.
+    Every ``${env:NAME}`` reference, in any string value, is resolved from
+    ``environ`` (default: ``os.environ``), limited to the names matching the
+    ``allow_env`` glob patterns (default: all); ``$${`` becomes ``${``. A
+    variable that is not set is ``unresolved-secret``; a resolved value that
+    does not fit its key's type is a ``type`` (or ``enum``, ``range``) error.
+    Values that came from the environment are masked in the model's
+    ``repr`` and :meth:`~streamkap_config.CreateSourceRequest.masked_dump`,
+    like secrets. ``include_defaults`` adds every default the user did not
+    set. Raises :class:`~streamkap_config.ConfigValidationError` with every
+    issue when the document is invalid.
 
     >>> body = build_payload({"name": "t", "connector": "kafkadirect", "config": {
     ...     "topic": {"prefix": "src_", "include.list": "orders"}, "kafka_format": "json"}})
@@ -803,17 +892,22 @@ def build_payload(
         connector=connector,
         no_plaintext_secrets=no_plaintext_secrets,
     )
-    if not result.ok or result._body is None:
+    if not result.ok or result._body is None or result._checker is None:
         if result.ok:
             raise ConfigValidationError(
                 [Issue("envelope", "error", "(document): a payload needs a full CreateSource body")]
             )
         raise ConfigValidationError(result.issues)
+    checker = result._checker
     body = dict(result._body)
-    if include_defaults and result._checker is not None:
-        body["config"] = {**result._checker.payload_defaults, **body["config"]}
+    if include_defaults:
+        body["config"] = {**checker.payload_defaults, **body["config"]}
     run = _Run(doc)
-    body = _resolve_secrets(run, body, result._secret_keys, result._where)
+    lookup = env_lookup(os.environ if environ is None else environ, allow_env)
+    body, env_keys, env_fields = _resolve_references(
+        run, body, checker, result._where, strict, lookup
+    )
     if run.issues:
-        raise ConfigValidationError(run.sorted() + tuple(result.issues))
-    return _make_payload(body, result._secret_keys)
+        raise ConfigValidationError(_Run.merge(run.sorted(), result.issues))
+    payload = _make_payload(body, checker.secret_keys | env_keys)
+    return payload.with_masked_fields(env_fields)
