@@ -190,7 +190,8 @@ def test_a_leading_zero_port_is_told_what_to_write_quoted_or_not():
 
 
 def test_a_yaml_11_boolean_word_on_an_enum_gets_the_allowed_values_not_a_boolean_hint():
-    text = PG_YAML.replace("port: abc", "port: 5432").replace("dbname: d", "dbname: d\n    sslmode: on")
+    text = PG_YAML.replace("port: abc", "port: 5432")
+    text = text.replace("dbname: d", "dbname: d\n    sslmode: on")
     (doc,) = load_text(text, "pg.yaml").sources
     issue = next(i for i in validate_source(doc).issues if i.code == "enum")
     assert "true or false" not in issue.hint and "require" in issue.hint
