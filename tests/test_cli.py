@@ -118,13 +118,25 @@ def test_parse_error_is_invalid_not_a_crash(workdir):
     assert out.returncode == 1 and "parse-error" in out.stdout and "Traceback" not in out.stderr
 
 
-def test_unreadable_and_missing_files_exit_2(workdir):
-    out = validate(str(workdir / "missing.yaml"), cwd=workdir)
-    assert out.returncode == 2 and "no such file" in out.stderr
+def test_unreadable_and_missing_files_exit_2_and_appear_in_every_format(workdir):
     big = workdir / "big.yaml"
     big.write_text("a: " + "x" * 100 + "\n")
+    good = str(EXAMPLES / "dynamodb.source.yaml")
+    missing = str(workdir / "missing.yaml")
+    args = ("--max-bytes", "1000", missing, good)
+    out = validate(*args, cwd=workdir)
+    assert out.returncode == 2
+    assert f"{missing}: error[parse-error] cannot read the file: no such file" in out.stdout
+    assert "2 files, 1 source: 1 error, 0 warnings" in out.stdout
+    out = validate("--format", "json", *args, cwd=workdir)
+    report = json.loads(out.stdout)
+    (entry,) = [f for f in report["files"] if f["path"] == missing]
+    assert [i["code"] for i in entry["issues"]] == ["parse-error"]
+    assert report["summary"] == {"files": 2, "sources": 1, "errors": 1, "warnings": 0}
+    out = validate("--format", "github", *args, cwd=workdir)
+    assert f"::error file={missing},title=streamkap parse-error::cannot read" in out.stdout
     out = validate("--max-bytes", "10", str(big), cwd=workdir)
-    assert out.returncode == 2 and "over the limit" in out.stderr
+    assert out.returncode == 2 and "over the limit" in out.stdout
 
 
 def test_usage_errors_exit_2(workdir):
@@ -239,21 +251,119 @@ def test_payload_of_invalid_or_unresolved_exits_1(workdir):
     assert out.returncode == 1 and "unresolved-secret" in out.stderr
 
 
-def test_payload_of_a_sources_list(workdir):
-    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
-    out = run(
-        "payload", "--include-defaults", str(EXAMPLES / "s3.source.yaml"), cwd=workdir, env=env
-    )
-    bodies = json.loads(out.stdout)
+def test_payload_of_a_sources_list_needs_a_name_or_jsonl(workdir):
+    env = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "b"}
+    s3 = str(EXAMPLES / "s3.source.yaml")
+    out = run("payload", s3, cwd=workdir, env=env)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "2 documents (documents: landing-json, landing-csv)" in out.stderr
+    assert "--name NAME" in out.stderr and "--jsonl" in out.stderr
+    out = run("payload", "--jsonl", "--include-defaults", s3, cwd=workdir, env=env)
+    bodies = [json.loads(line) for line in out.stdout.splitlines()]
     assert [b["name"] for b in bodies] == ["landing-json", "landing-csv"]
     assert bodies[1]["desired_state"] == "Paused"
     assert bodies[1]["config"]["tasks.max"] == 5  # the default, added on request
-    assert (
-        "tasks.max"
-        not in json.loads(
-            run("payload", str(EXAMPLES / "s3.source.yaml"), cwd=workdir, env=env).stdout
-        )[1]["config"]
+    out = run("payload", "--name", "landing-csv", s3, cwd=workdir, env=env)
+    assert "tasks.max" not in json.loads(out.stdout)["config"]
+    out = run("payload", "--name", "nope", s3, cwd=workdir, env=env)
+    assert out.returncode == 2 and "no document named 'nope'" in out.stderr
+
+
+def test_the_s3_example_builds_with_its_variables_set_and_fails_clearly_without(workdir):
+    s3 = str(EXAMPLES / "s3.source.yaml")
+    env = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY": "wJalrSECRET"}
+    out = run("payload", "--name", "landing-json", "--reveal-secrets", s3, cwd=workdir, env=env)
+    config = json.loads(out.stdout)["config"]
+    assert config["aws.access.key.id"] == "AKIAEXAMPLEKEY"
+    assert config["aws.secret.access.key"] == "wJalrSECRET"
+    out = run("payload", "--name", "landing-json", s3, cwd=workdir, env=env)
+    masked = json.loads(out.stdout)["config"]
+    # Not a secret in the schema, but it came from the environment: masked all the same.
+    assert masked["aws.access.key.id"] == "********"
+    assert "AKIAEXAMPLEKEY" not in out.stdout + out.stderr
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    out = subprocess.run(
+        [str(BIN / "streamkap-config"), "payload", "--name", "landing-json", s3],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env={**bare, "STREAMKAP_CONFIG_CACHE": str(workdir / "c")},
     )
+    assert out.returncode == 1 and out.stdout == ""
+    assert (
+        "8:24: error[unresolved-secret] config.aws.access.key.id: environment variable "
+        "AWS_ACCESS_KEY_ID is not set"
+    ) in out.stderr
+    assert "1 file, 1 source: 2 errors, 0 warnings" in out.stderr
+    assert "${env:" not in out.stdout
+
+
+def test_payload_reads_stdin_and_reports_in_the_format_asked(workdir):
+    text = (EXAMPLES / "postgresql-invalid.source.yaml").read_text()
+    out = subprocess.run(
+        [str(BIN / "streamkap-config"), "payload", "--format", "json", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+    )
+    assert out.returncode == 1
+    report = json.loads(out.stdout)
+    (source,) = report["files"][0]["sources"]
+    assert report["files"][0]["path"] == "<stdin>" and not source["ok"]
+    assert report["summary"]["sources"] == 1
+    assert {"required", "type", "enum", "unknown-key"} <= {i["code"] for i in source["issues"]}
+    out = run("payload", "--format", "github", str(EXAMPLES / "postgresql-invalid.source.yaml"))
+    assert out.stdout.startswith("::error file=")
+
+
+def test_payload_no_plaintext_secrets_and_allow_env(workdir):
+    f = workdir / "pg.yaml"
+    f.write_text((EXAMPLES / "postgresql.source.yaml").read_text())
+    out = run("payload", str(f), cwd=workdir, env={"PG_PASSWORD": "pw"})
+    assert out.returncode == 0
+    out = run("payload", "--allow-env", "AWS_*", str(f), cwd=workdir, env={"PG_PASSWORD": "pw"})
+    assert out.returncode == 1 and "PG_PASSWORD may not be read" in out.stderr
+    env = {"PG_PASSWORD": "pw", "STREAMKAP_ALLOW_ENV": "PG_*,X"}
+    assert run("payload", str(f), cwd=workdir, env=env).returncode == 0
+    f.write_text(f.read_text().replace("${env:PG_PASSWORD}", "hunter2"))
+    out = run("payload", "--no-plaintext-secrets", str(f), cwd=workdir)
+    assert out.returncode == 1 and "error[plaintext-secret]" in out.stderr
+    assert "hunter2" not in out.stdout + out.stderr
+
+
+def test_connector_option_contradicting_the_file_is_an_error(workdir):
+    pg = str(EXAMPLES / "postgresql.source.yaml")
+    out = validate("--connector", "mysql", pg, cwd=workdir)
+    assert out.returncode == 1
+    assert 'error[envelope] connector: the document names connector "postgresql" but "mysql"' in (
+        out.stdout
+    )
+    assert validate("--connector", "postgresql", pg, cwd=workdir).returncode == 0
+    out = run("payload", "--connector", "mysql", pg, cwd=workdir, env={"PG_PASSWORD": "x"})
+    assert out.returncode == 1 and out.stdout == ""
+
+
+def test_a_file_given_twice_is_read_once_and_two_sources_with_one_name_are_reported(workdir):
+    pg = str(EXAMPLES / "postgresql.source.yaml")
+    assert "1 file, 1 source: 0 errors" in validate(pg, pg, cwd=workdir).stdout
+    copy = workdir / "copy.yaml"
+    copy.write_text(Path(pg).read_text())
+    out = validate(pg, str(copy), cwd=workdir)
+    assert out.returncode == 1
+    assert (
+        f'{copy}:3:7: error[duplicate-name] name: another source is already named "orders-postgres"'
+        f" ({pg}:3:7)"
+    ) in out.stdout
+
+
+def test_keys_beside_sources_are_errors_and_an_empty_list_a_warning(workdir):
+    f = workdir / "s.yaml"
+    f.write_text("sources: []\nextra: 1\n")
+    out = validate(str(f), cwd=workdir)
+    assert out.returncode == 1
+    assert f"{f}:1:10: warning[envelope] sources: the list is empty" in out.stdout
+    assert f"{f}:2:1: error[envelope] extra: unknown field beside sources" in out.stdout
 
 
 def test_schemas_list_show_export(workdir):

@@ -23,7 +23,7 @@ def test_text_is_sorted_and_summarised():
     out = render_text([report_of(BAD)])
     assert out.splitlines() == [
         'dir/a, b.yaml:4:11: error[enum] config.format: "x" is not one of json, csv, avro'
-            " (hint: write one of json, csv, avro)",
+        " (hint: write one of json, csv, avro)",
         "dir/a, b.yaml:5:3: error[unknown-key] config.nope: unknown key",
         "1 file, 1 source: 2 errors, 0 warnings",
     ]

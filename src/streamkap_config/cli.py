@@ -21,7 +21,7 @@ from .errors import LoadError, SchemaUnavailableError, StreamkapConfigError
 
 if TYPE_CHECKING:
     from .cache import SchemaCache
-    from .loaders import Limits
+    from .loaders import Limits, LoadedFile
     from .report import FileReport
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_SCHEMA = 0, 1, 2, 3
@@ -34,19 +34,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
-    """Options accepted before or after the subcommand."""
+    """Options accepted before or after the subcommand (none of them reaches the network)."""
     default: Any = argparse.SUPPRESS if suppress else None
     parser.add_argument(
         "--cache-dir",
         metavar="DIR",
         default=default,
         help="schema cache directory (default: $STREAMKAP_CONFIG_CACHE or the user cache dir)",
-    )
-    parser.add_argument(
-        "--api-url",
-        metavar="URL",
-        default=default,
-        help="Streamkap API base URL (default: $STREAMKAP_API_URL or https://api.streamkap.com)",
     )
     parser.add_argument(
         "--lock",
@@ -56,21 +50,60 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     )
 
 
-def _validate_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
-    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
-    parser.add_argument("--strict", action="store_true", help="no lenient type normalisation")
+def _api_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api-url",
+        metavar="URL",
+        help="Streamkap API base URL (default: $STREAMKAP_API_URL or https://api.streamkap.com)",
+    )
+
+
+def _check_options(parser: argparse.ArgumentParser, formats_help: str) -> None:
+    """What validate and payload share: how strictly to check, and how to report."""
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help=formats_help,
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help='no lenient normalisation: "5432", "true" and comma-separated lists are errors',
+    )
     parser.add_argument(
         "--no-plaintext-secrets",
         action="store_true",
         help="a secret written in plain text is an error, not a warning",
     )
-    parser.add_argument("--mode", choices=("create", "update"), default="create")
     parser.add_argument(
-        "--connector", metavar="CODE", help="validate files holding a bare config mapping"
+        "--mode",
+        choices=("create", "update"),
+        default="create",
+        help="create: a POST body (required keys needed); update: a PUT body (default: create)",
     )
-    parser.add_argument("--max-bytes", type=int, metavar="N", help="file size limit (5 MiB)")
-    parser.add_argument("--max-depth", type=int, metavar="N", help="nesting limit (64)")
+    parser.add_argument(
+        "--connector",
+        metavar="CODE",
+        help="the connector of files holding a bare config mapping; "
+        "a document naming another connector is an error",
+    )
+
+
+def _validate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files, directories (searched for .yaml, .yml, .json and .toml) or - for stdin",
+    )
+    _check_options(parser, "report format: text lines, a JSON report, or GitHub annotations")
+    parser.add_argument(
+        "--max-bytes", type=int, metavar="N", help="file size limit in bytes (default: 5 MiB)"
+    )
+    parser.add_argument(
+        "--max-depth", type=int, metavar="N", help="nesting limit of a file (default: 64)"
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     group.add_argument("-v", "--verbose", action="store_true", help="also list valid sources")
@@ -101,45 +134,83 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("payload", help="print the CreateSource JSON body of a valid file")
     _common(p, suppress=True)
-    p.add_argument("path", metavar="FILE")
-    p.add_argument("--connector", metavar="CODE", help="the file holds a bare config mapping")
-    p.add_argument("--name", help="source name for a bare config mapping")
-    p.add_argument("--strict", action="store_true")
-    p.add_argument("--mode", choices=("create", "update"), default="create")
-    p.add_argument("--include-defaults", action="store_true", help="add every default")
+    p.add_argument("path", metavar="FILE", help="a YAML, JSON or TOML file, or - for stdin")
+    _check_options(
+        p, "how problems are reported when the file is invalid (json and github on stdout)"
+    )
     p.add_argument(
-        "--reveal-secrets", action="store_true", help="print secrets instead of ********"
+        "--name",
+        metavar="NAME",
+        help="the document to print when the file holds several; "
+        "the source name of a bare config mapping",
+    )
+    p.add_argument(
+        "--jsonl", action="store_true", help="print every document's body, one JSON line each"
+    )
+    p.add_argument(
+        "--include-defaults", action="store_true", help="add every default the file leaves out"
+    )
+    p.add_argument(
+        "--reveal-secrets",
+        action="store_true",
+        help="print secrets and values from the environment instead of ********",
+    )
+    p.add_argument(
+        "--allow-env",
+        metavar="PATTERNS",
+        default=os.environ.get("STREAMKAP_ALLOW_ENV"),
+        help="comma-separated globs of the variables ${env:NAME} may read "
+        "(default: $STREAMKAP_ALLOW_ENV, else all)",
     )
 
     schemas = sub.add_parser("schemas", help="list, show, pull, lock, diff and export schemas")
     _common(schemas, suppress=True)
     ssub = schemas.add_subparsers(dest="schemas_command", required=True, parser_class=_Parser)
+    fmt_help = "text for people, json for scripts"
     s = ssub.add_parser("list", help="connectors with their schema versions")
     _common(s, suppress=True)
-    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.add_argument("--format", choices=("text", "json"), default="text", help=fmt_help)
     s = ssub.add_parser("show", help="the keys of one connector")
     _common(s, suppress=True)
-    s.add_argument("code")
-    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.add_argument("code", metavar="CODE", help="connector code, e.g. postgresql")
+    s.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: every key with its description; json: the JSON Schema",
+    )
     s = ssub.add_parser("pull", help="fetch schemas from the API into the cache")
     _common(s, suppress=True)
-    s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
-    s.add_argument("--concurrency", type=int, default=16, help="requests at a time (16)")
+    _api_option(s)
+    s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
+    s.add_argument(
+        "--concurrency", type=int, default=16, metavar="N", help="requests at a time (16)"
+    )
     s = ssub.add_parser("lock", help="write streamkap-schemas.lock here")
     _common(s, suppress=True)
-    s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
-    s.add_argument("--output", "-o", default=None, help="lock file path")
+    s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
+    s.add_argument(
+        "--output", "-o", metavar="FILE", default=None, help="lock file path (default: ./)"
+    )
     s = ssub.add_parser("diff", help="what changed between two schema versions")
     _common(s, suppress=True)
-    s.add_argument("code")
-    s.add_argument("old", nargs="?", help="version id or prefix, 'bundled' or 'current'")
-    s.add_argument("new", nargs="?")
+    s.add_argument("code", metavar="CODE", help="connector code")
+    s.add_argument(
+        "old",
+        nargs="?",
+        metavar="OLD",
+        help="version id or prefix, 'bundled' or 'current' "
+        "(default: the lock pin, else the previous cached version, else bundled)",
+    )
+    s.add_argument(
+        "new", nargs="?", metavar="NEW", help="as OLD (default: the newest cached version)"
+    )
     s.add_argument("--fail-on-breaking", action="store_true", help="exit 1 on a breaking change")
-    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.add_argument("--format", choices=("text", "json"), default="text", help=fmt_help)
     s = ssub.add_parser("export", help="write JSON Schemas for editors")
     _common(s, suppress=True)
     s.add_argument("--editor", metavar="DIR", required=True, help="output directory")
-    s.add_argument("codes", nargs="*", metavar="CODE", help="default: every connector")
+    s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
     return parser
 
 
@@ -211,9 +282,44 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(**kwargs)
 
 
+def _load(path: str, limits: Limits | None, connector: str | None) -> LoadedFile:
+    """A file, or standard input for ``-`` (JSON when it starts with { or [, else YAML)."""
+    from .loaders import Limits, load_file, load_text
+
+    limits = limits or Limits()
+    if path != "-":
+        return load_file(path, limits=limits, connector=connector)
+    data = sys.stdin.buffer.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise LoadError("<stdin>", f"input is over the limit of {limits.max_bytes:,} bytes")
+    fmt = "json" if data.lstrip()[:1] in (b"{", b"[") else "yaml"
+    return load_text(data, "<stdin>", limits=limits, connector=connector, fmt=fmt)
+
+
+def _unreadable(path: str, exc: LoadError) -> FileReport:
+    from .issues import Issue
+    from .report import FileReport
+
+    issue = Issue("parse-error", "error", f"cannot read the file: {exc.reason}")
+    return FileReport(path, [issue], unreadable=True)
+
+
+def _render(reports: Sequence[FileReport], args: argparse.Namespace, stream: Any) -> None:
+    from .report import render_github, render_json, render_text
+
+    if args.format == "json":
+        stream.write(render_json(reports))
+    elif args.format == "github":
+        stream.write(render_github(reports))
+    else:
+        quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+        stream.write(render_text(reports, color=_color(stream), quiet=quiet, verbose=verbose))
+
+
 def _run_validate(args: argparse.Namespace) -> int:
-    from .loaders import iter_files, load_file
-    from .report import FileReport, render_github, render_json, render_text
+    from .loaders import iter_files
+    from .project import check_names
+    from .report import FileReport
     from .validate import validate_source
 
     if args.max_bytes is not None and args.max_bytes <= 0:
@@ -222,45 +328,37 @@ def _run_validate(args: argparse.Namespace) -> int:
     limits = _limits(args)
     schemas = _Schemas(args)
     reports: list[FileReport] = []
-    unreadable = False
     files = list(iter_files(args.paths))
     if not files:
         _err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
     for path in files:
         try:
-            loaded = load_file(path, limits=limits, connector=args.connector)
+            loaded = _load(path, limits, args.connector)
         except LoadError as exc:
-            _err(f"error: {exc}")
-            unreadable = True
+            reports.append(_unreadable(path, exc))
             continue
-        report = FileReport(path, list(loaded.issues))
-        cache = schemas.for_path(path)
+        report = FileReport(loaded.path, list(loaded.issues))
+        cache = schemas.for_path(None if path == "-" else path)
         for doc in loaded.sources:
             result = validate_source(
                 doc,
                 mode=args.mode,
                 strict=args.strict,
                 schemas=cache,
-                connector=args.connector if doc.bare else None,
+                connector=args.connector,
                 no_plaintext_secrets=args.no_plaintext_secrets,
             )
             report.sources.append((doc, result))
         reports.append(report)
+    check_names(reports)
     for notice in schemas.notices():
         _err(notice)
-    if args.format == "json":
-        sys.stdout.write(render_json(reports))
-    elif args.format == "github":
-        sys.stdout.write(render_github(reports))
-    else:
-        sys.stdout.write(
-            render_text(reports, color=_color(sys.stdout), quiet=args.quiet, verbose=args.verbose)
-        )
-    return _exit_code(reports, unreadable)
+    _render(reports, args, sys.stdout)
+    return _exit_code(reports)
 
 
-def _exit_code(reports: Sequence[FileReport], unreadable: bool) -> int:
-    if unreadable:
+def _exit_code(reports: Sequence[FileReport]) -> int:
+    if any(r.unreadable for r in reports):
         return EXIT_USAGE
     issues = [i for r in reports for i in r.all_issues()]
     if any(i.code == "schema-unavailable" for i in issues):
@@ -272,18 +370,20 @@ def _exit_code(reports: Sequence[FileReport], unreadable: bool) -> int:
 
 def _run_payload(args: argparse.Namespace) -> int:
     from .errors import ConfigValidationError
-    from .loaders import load_file
-    from .report import FileReport, render_text
-    from .validate import build_payload
+    from .report import FileReport
+    from .validate import ValidationResult, build_payload
 
-    loaded = load_file(args.path, connector=args.connector)
-    if loaded.issues:
-        sys.stderr.write(render_text([FileReport(args.path, list(loaded.issues))]))
+    try:
+        loaded = _load(args.path, None, args.connector)
+    except LoadError as exc:
+        _render([_unreadable(args.path, exc)], args, _report_stream(args))
+        return EXIT_USAGE
+    docs = loaded.sources
+    report = FileReport(loaded.path, list(loaded.issues))
+    if any(i.severity == "error" for i in loaded.issues):
+        _render([report], args, _report_stream(args))
         return EXIT_INVALID
-    cache = _Schemas(args).for_path(args.path)
-    bodies = []
-    failed: list[FileReport] = []
-    for doc in loaded.sources:
+    for doc in docs:
         if doc.bare:
             doc.data = {
                 "name": args.name or Path(args.path).stem,
@@ -291,17 +391,39 @@ def _run_payload(args: argparse.Namespace) -> int:
                 "config": doc.data,
             }
             doc.base, doc.bare = (), False
+    if args.name is not None and len(docs) > 1:
+        docs = [d for d in docs if d.name == args.name]
+        if not docs:
+            _err(f"error: {args.path}: no document named {args.name!r}; {_names(loaded)}")
+            return EXIT_USAGE
+    if len(docs) > 1 and not args.jsonl:
+        _err(
+            f"error: {args.path} holds {len(docs)} documents ({_names(loaded)}): "
+            "pick one with --name NAME, or print one body per line with --jsonl"
+        )
+        return EXIT_USAGE
+    cache = _Schemas(args).for_path(None if args.path == "-" else args.path)
+    allow = None if args.allow_env is None else args.allow_env.split(",")
+    bodies = []
+    failed = False
+    for doc in docs:
         try:
             body = build_payload(
                 doc,
                 mode=args.mode,
                 strict=args.strict,
                 schemas=cache,
+                connector=args.connector,
+                no_plaintext_secrets=args.no_plaintext_secrets,
                 include_defaults=args.include_defaults,
+                allow_env=allow,
             )
         except ConfigValidationError as exc:
-            report = FileReport(args.path, list(exc.issues))
-            failed.append(report)
+            failed = True
+            code = doc.data.get("connector") if isinstance(doc.data, dict) else None
+            connector = code if isinstance(code, str) else None
+            result = ValidationResult(False, exc.issues, connector, None)
+            report.sources.append((doc, result))
             continue
         bodies.append(
             body.model_dump(mode="json", exclude_none=True)
@@ -311,13 +433,24 @@ def _run_payload(args: argparse.Namespace) -> int:
     for notice in cache.notices:
         _err(notice)
     if failed:
-        sys.stderr.write(render_text(failed, color=_color(sys.stderr)))
-        if any(i.code == "schema-unavailable" for r in failed for i in r.issues):
-            return EXIT_SCHEMA
-        return EXIT_INVALID
-    out = bodies[0] if len(bodies) == 1 else bodies
-    sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+        _render([report], args, _report_stream(args))
+        return _exit_code([report])
+    if args.jsonl:
+        for out in bodies:
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(json.dumps(bodies[0], indent=2, ensure_ascii=False) + "\n")
     return EXIT_OK
+
+
+def _report_stream(args: argparse.Namespace) -> Any:
+    # Text is for people (stderr, beside a body on stdout); json and github are for tools.
+    return sys.stderr if args.format == "text" else sys.stdout
+
+
+def _names(loaded: LoadedFile) -> str:
+    names = [d.name or f"#{n + 1} (no name)" for n, d in enumerate(loaded.sources)]
+    return "documents: " + ", ".join(names) if names else "no documents"
 
 
 def _age(fetched_at: str | None) -> str:

@@ -27,6 +27,7 @@ CODES = (
     "unresolved-secret",
     "envelope",
     "schema-unavailable",
+    "duplicate-name",
 )
 
 

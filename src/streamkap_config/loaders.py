@@ -146,13 +146,40 @@ def load_text(
             Issue("parse-error", "error", exc.message, None, "", exc.line, exc.column, exc.hint)
         )
         return loaded
-    for doc_index, (data, positions, dups) in enumerate(roots):
-        _split_sources(loaded, data, positions, dups, connector, doc_index, len(roots))
+    if all(data is None for data, _, _ in roots):
+        loaded.issues.append(
+            Issue(
+                "parse-error",
+                "error",
+                "the file holds no document",
+                None,
+                "",
+                1,
+                1,
+                "a source needs name, connector and config",
+            )
+        )
+        return loaded
+    for data, positions, dups in roots:
+        _split_sources(loaded, data, positions, dups, connector)
     return loaded
 
 
 def iter_files(paths: list[str]) -> Iterator[str]:
-    """Files named, and files with a known extension under directories named (sorted)."""
+    """Files named, and files with a known extension under directories named (sorted).
+
+    A file reached twice (named twice, or named and inside a directory named)
+    is given once.
+    """
+    seen: set[str] = set()
+
+    def first_time(path: str) -> bool:
+        real = path if path == "-" else os.path.realpath(path)
+        if real in seen:
+            return False
+        seen.add(real)
+        return True
+
     for given in paths:
         if os.path.isdir(given):
             found = []
@@ -161,8 +188,8 @@ def iter_files(paths: list[str]) -> Iterator[str]:
                 for name in files:
                     if Path(name).suffix.lower() in EXTENSIONS and not name.startswith("."):
                         found.append(os.path.join(root, name))
-            yield from sorted(found)
-        else:
+            yield from (f for f in sorted(found) if first_time(f))
+        elif first_time(given):
             yield given
 
 
@@ -176,14 +203,8 @@ def _split_sources(
     positions: Positions,
     dups: list[Issue],
     connector: str | None,
-    doc_index: int,
-    doc_count: int,
 ) -> None:
-    if data is None:
-        if doc_count == 1:
-            loaded.issues.append(
-                Issue("parse-error", "error", "the file holds no document", None, "", 1, 1, None)
-            )
+    if data is None:  # an empty document between others: nothing to check
         return
     if not isinstance(data, (dict, list)):
         line, column = positions.of_value(()) or (1, 1)
@@ -218,6 +239,35 @@ def _split_sources(
                 )
             )
             return
+        for extra in data:
+            if extra != "sources":
+                line, column = positions.of_key((extra,)) or (1, 1)
+                loaded.issues.append(
+                    Issue(
+                        "envelope",
+                        "error",
+                        f"{pointer_label((extra,))}: unknown field beside sources",
+                        None,
+                        to_pointer((extra,)),
+                        line,
+                        column,
+                        "a file of sources holds only the sources: list",
+                    )
+                )
+        if not sources:
+            line, column = positions.of_value(("sources",)) or (1, 1)
+            loaded.issues.append(
+                Issue(
+                    "envelope",
+                    "warning",
+                    "sources: the list is empty",
+                    None,
+                    "/sources",
+                    line,
+                    column,
+                    "add a source, or remove the file",
+                )
+            )
         items = sources
         bases = [("sources", str(i)) for i in range(len(sources))]
     elif isinstance(data, list):
@@ -237,8 +287,10 @@ def _split_sources(
             bare=bare,
             connector=connector,
         )
+        prefix = to_pointer(base)
         for n, issue in enumerate(dups):
-            if issue.pointer.startswith(to_pointer(base)) and n not in placed:
+            inside = issue.pointer == prefix or issue.pointer.startswith(prefix + "/")
+            if inside and n not in placed:
                 doc.issues.append(issue)
                 placed.add(n)
         loaded.sources.append(doc)
@@ -404,10 +456,56 @@ def _read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ParseError(f"invalid YAML: {problem}", line, column) from None
+        raise _explain_yaml_error(text, problem, line, column) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"invalid YAML: {exc}") from None
     return iter(result)
+
+
+_KEY_LINE = re.compile(r"^( *)(-\s+)?([^\s#:][^#:]*?)\s*:(\s|$)")
+
+
+def _spaces(n: int) -> str:
+    return f"{n} space" if n == 1 else f"{n} spaces"
+
+
+def _explain_yaml_error(text: str, problem: str, line: int, column: int) -> ParseError:
+    """libyaml's complaint, said in terms of what the user did: tabs, a stray indent."""
+    lines = text.split("\n")
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip(" \t"))]
+    if "\t" in indent or here[column - 1 : column] == "\t":
+        tab = here.index("\t") + 1 if "\t" in here else column
+        return ParseError(
+            "invalid YAML: a tab in indentation (YAML does not allow tabs for indentation)",
+            line,
+            tab,
+            "indent with spaces",
+        )
+    key = _KEY_LINE.match(here)
+    if key is not None and problem in (
+        "did not find expected key",
+        "mapping values are not allowed in this context",
+        "did not find expected '-' indicator",
+    ):
+        for before in range(line - 2, -1, -1):
+            sibling = _KEY_LINE.match(lines[before])
+            if sibling is None:
+                if lines[before].strip() and not lines[before].lstrip().startswith("#"):
+                    break
+                continue
+            mine, theirs = len(key.group(1)), len(sibling.group(1))
+            if mine == theirs:
+                break
+            return ParseError(
+                f"invalid YAML: the key {key.group(3)} is indented {_spaces(mine)}, which does "
+                f"not match its siblings (the key {sibling.group(3)} on line {before + 1} "
+                f"is indented {_spaces(theirs)})",
+                line,
+                mine + 1,
+                "give every key of one mapping the same indentation",
+            )
+    return ParseError(f"invalid YAML: {problem}", line, column)
 
 
 def _build_yaml(events: Any, limits: Limits, out: list[Any], yaml: Any) -> None:

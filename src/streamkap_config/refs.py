@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
     "EnvLookup",
-    "env_lookup",
+    "EnvReader",
     "has_escape_or_reference",
     "has_reference",
     "is_whole_reference",
@@ -92,14 +92,28 @@ def resolve(value: str, lookup: EnvLookup) -> tuple[str, list[str]]:
     return _TOKEN.sub(one, value), missing
 
 
-def env_lookup(environ: Any, allow: Iterable[str] | None = None) -> EnvLookup:
-    """A lookup in ``environ`` restricted to names matching one of the ``allow`` globs."""
-    patterns = None if allow is None else tuple(p for p in allow if p)
+class EnvReader:
+    """Reads variables from ``environ``, only those whose names match an ``allow`` glob.
 
-    def lookup(name: str) -> str | None:
-        if patterns is not None and not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+    >>> reader = EnvReader({"PG_PASSWORD": "x", "HOME": "/root"}, allow=["PG_*"])
+    >>> reader("PG_PASSWORD"), reader("HOME"), reader.allows("HOME")
+    ('x', None, False)
+    """
+
+    def __init__(self, environ: Mapping[str, str], allow: Iterable[str] | None = None) -> None:
+        self._environ = environ
+        self._patterns = None if allow is None else tuple(p.strip() for p in allow if p.strip())
+
+    def allows(self, name: str) -> bool:
+        """True when references may read ``name``."""
+        patterns = self._patterns
+        return patterns is None or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    def __call__(self, name: str) -> str | None:
+        if not self.allows(name):
             return None
-        value = environ.get(name)
+        value = self._environ.get(name)
         return value if isinstance(value, str) else None
 
-    return lookup
+    def __repr__(self) -> str:  # never the environment's values
+        return f"EnvReader(allow={self._patterns!r})"

@@ -21,6 +21,7 @@ class FileReport:
     path: str
     issues: list[Issue] = field(default_factory=list)  # file-level (parse-error)
     sources: list[tuple[SourceDocument, ValidationResult]] = field(default_factory=list)
+    unreadable: bool = False  # the file could not be read at all (exit code 2)
 
     def all_issues(self) -> list[Issue]:
         found = list(self.issues)

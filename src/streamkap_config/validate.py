@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .api import CREATED_FROM, DESIRED_STATES, ENVELOPE_FIELDS
@@ -29,8 +29,7 @@ from .errors import ConfigValidationError, SchemaUnavailableError
 from .issues import Issue, Severity, describe_value, pointer_label, to_pointer
 from .keys import Ambiguous, KeyIndex, flatten
 from .refs import (
-    EnvLookup,
-    env_lookup,
+    EnvReader,
     has_escape_or_reference,
     has_reference,
     literal_text,
@@ -299,6 +298,12 @@ class ValidationResult:
     @property
     def _secret_keys(self) -> frozenset[str]:
         return self._checker.secret_keys if self._checker else frozenset()
+
+    def with_issues(self, extra: Iterable[Issue]) -> ValidationResult:
+        """This result with more issues (found across documents); an error makes it not ok."""
+        issues = _Run.merge(self.issues, extra)
+        ok = not any(i.severity == "error" for i in issues)
+        return replace(self, ok=ok, issues=issues, _body=self._body if ok else None)
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -795,7 +800,7 @@ def _resolve_references(
     checker: Checker,
     where: Mapping[str, Tokens],
     strict: bool,
-    lookup: EnvLookup,
+    lookup: EnvReader,
 ) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
     """Resolve every reference and escape in a checked body.
 
@@ -813,14 +818,12 @@ def _resolve_references(
             return value, False
         text, missing = resolve(value, lookup)
         for name in dict.fromkeys(missing):
-            run.add(
-                "unresolved-secret",
-                "error",
-                tokens,
-                f"environment variable {name} is not set",
-                key=key,
-                hint=f"export {name} before building the payload",
-            )
+            if lookup.allows(name):
+                text, hint = f"environment variable {name} is not set", f"export {name}"
+            else:
+                text = f"environment variable {name} may not be read"
+                hint = "only variables matching --allow-env / STREAMKAP_ALLOW_ENV are read"
+            run.add("unresolved-secret", "error", tokens, text, key=key, hint=hint)
         return text, bool(reference_names(value)) and not missing
 
     config: dict[str, Any] = {}
@@ -903,7 +906,7 @@ def build_payload(
     if include_defaults:
         body["config"] = {**checker.payload_defaults, **body["config"]}
     run = _Run(doc)
-    lookup = env_lookup(os.environ if environ is None else environ, allow_env)
+    lookup = EnvReader(os.environ if environ is None else environ, allow_env)
     body, env_keys, env_fields = _resolve_references(
         run, body, checker, result._where, strict, lookup
     )
