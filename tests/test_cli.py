@@ -377,7 +377,11 @@ def test_schemas_list_show_export(workdir):
     out = run("schemas", "show", "postgresql", cwd=workdir)
     assert "database.port.user.defined" in out.stdout and "database_port" in out.stdout
     assert "ssh.enabled == true" in out.stdout
+    assert "  allowed: require, disable\n" in out.stdout  # the full enum
+    assert "Password to access the database" in out.stdout  # descriptions in text mode
     assert run("schemas", "show", "nope", cwd=workdir).returncode == 3
+    out = run("schemas", "show", "postgres", cwd=workdir)
+    assert out.returncode == 3 and "did you mean postgresql?" in out.stderr
     out = run("schemas", "export", "--editor", str(workdir / "editor"), cwd=workdir)
     files = sorted((workdir / "editor").glob("*.json"))
     assert out.returncode == 0 and len(files) == 25
@@ -385,17 +389,60 @@ def test_schemas_list_show_export(workdir):
         jsonschema.Draft7Validator.check_schema(json.loads(f.read_text()))
 
 
-def test_editor_schema_accepts_the_examples(workdir):
+def test_editor_schema_accepts_the_examples_and_the_list_form_and_requires_required_keys(
+    workdir,
+):
     import yaml
 
-    run("schemas", "export", "--editor", str(workdir / "e"), "postgresql", "dynamodb", cwd=workdir)
+    codes = ("postgresql", "dynamodb", "s3")
+    run("schemas", "export", "--editor", str(workdir / "e"), *codes, cwd=workdir)
     for code, name in (
         ("postgresql", "postgresql.source.yaml"),
         ("dynamodb", "dynamodb.source.yaml"),
+        ("s3", "s3.source.yaml"),  # the sources: list form
     ):
         schema = json.loads((workdir / "e" / f"{code}.json").read_text())
         doc = yaml.safe_load((EXAMPLES / name).read_text())
         assert list(jsonschema.Draft7Validator(schema).iter_errors(doc)) == []
+    pg = jsonschema.Draft7Validator(json.loads((workdir / "e" / "postgresql.json").read_text()))
+    doc = yaml.safe_load((EXAMPLES / "postgresql.source.yaml").read_text())
+    assert not pg.is_valid({**doc, "config": {}})
+    assert not pg.is_valid({"sources": [{**doc, "config": {}}]})
+    del doc["config"]["database"]["dbname"]
+    assert not pg.is_valid(doc)
+    doc["config"]["database.dbname"] = "x"  # the dotted spelling satisfies it too
+    assert pg.is_valid(doc)
+
+
+def test_every_option_and_positional_has_help_and_offline_commands_take_no_api_url(workdir):
+    commands = [
+        ("validate",),
+        ("payload",),
+        ("schemas", "list"),
+        ("schemas", "show"),
+        ("schemas", "pull"),
+        ("schemas", "lock"),
+        ("schemas", "diff"),
+        ("schemas", "export"),
+    ]
+    from streamkap_config.cli import _build_parser, _validate_parser
+
+    def actions(parser, path):
+        for words in path:
+            sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+            parser = sub.choices[words]
+        return parser, [a for a in parser._actions if a.__class__.__name__ != "_HelpAction"]
+
+    for path in commands:
+        _, found = actions(_build_parser(), path)
+        for action in found:
+            assert action.help, f"{' '.join(path)}: {action.dest} has no help"
+            if action.metavar and "CODE" in str(action.metavar).upper():
+                assert action.metavar == "CODE"
+        has_api = any("--api-url" in a.option_strings for a in found)
+        assert has_api == (path == ("schemas", "pull")), path
+    for action in _validate_parser()._actions:
+        assert action.help
 
 
 def test_pull_lock_diff_through_the_cli(workdir):

@@ -339,3 +339,44 @@ def test_bare_word_notes_never_quote_a_secret():
 def test_a_bad_tagged_scalar_is_not_quoted():
     (issue,) = load_text("password: !!int hunter2-secret\n", "p.yaml").issues
     assert issue.code == "parse-error" and "hunter2-secret" not in issue.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "says"),
+    [
+        ("name: a\nconfig:\n\tdatabase: x\n", 3, 1, "YAML does not allow tabs for indentation"),
+        (
+            "name: a\nconfig:\n  database:\n    hostname: h\n   port: 5\n",
+            5,
+            4,
+            "the key port is indented 3 spaces, which does not match its siblings "
+            "(the key hostname on line 4 is indented 4 spaces)",
+        ),
+        (
+            "name: a\nconfig:\n  database:\n    hostname: h\n      port: 5\n",
+            5,
+            7,
+            "the key port is indented 6 spaces",
+        ),
+    ],
+)
+def test_tabs_and_stray_indents_are_explained(text, line, column, says):
+    (issue,) = load_text(text, "t.yaml").issues
+    assert (issue.code, issue.line, issue.column) == ("parse-error", line, column)
+    assert says in issue.message
+
+
+def test_a_file_of_empty_documents_holds_no_document():
+    (issue,) = load_text("---\n---\n", "e.yaml").issues
+    assert issue.code == "parse-error" and "no document" in issue.message
+
+
+def test_duplicate_keys_are_credited_to_their_own_source_by_path_segment():
+    items = "".join(
+        f"  - name: s{n}\n    connector: kafkadirect\n    config: {{topic.prefix: p}}\n"
+        for n in range(11)
+    )
+    items = items.replace("name: s10\n", "name: s10\n    name: again\n")
+    loaded = load_text("sources:\n" + items, "s.yaml")
+    with_dups = [n for n, d in enumerate(loaded.sources) if d.issues]
+    assert with_dups == [10]

@@ -657,3 +657,92 @@ def test_real_connectors_never_show_a_secret(data, code):
         texts.append(str(exc))
     for secret in secrets:
         assert all(secret not in text for text in texts)
+
+
+# --- references, hints, envelope (what goes out is what was meant) ---------------------
+
+
+def test_missing_envelope_fields_are_all_reported():
+    result = validate_source({})
+    assert [i.message for i in result.issues] == [
+        "(document): missing required field name",
+        "(document): missing required field connector",
+        "(document): missing required field config",
+    ]
+
+
+def test_a_reference_with_text_after_it_is_a_plaintext_secret_not_a_reference():
+    doc = with_config(PG, database={**PG["config"]["database"], "password": "${env:X}hunter2"})
+    assert [i.code for i in validate_source(doc).issues] == ["plaintext-secret"]
+    doc = with_config(PG, database={**PG["config"]["database"], "password": "${env:X}"})
+    assert validate_source(doc).issues == ()
+
+
+def test_references_resolve_in_every_string_value_and_escapes_stay_literal():
+    database = {**PG["config"]["database"], "hostname": "${env:HOST}.internal", "port": "${env:P}"}
+    doc = with_config(PG, database=database, **{"table.include.list": "public.$${x}"})
+    result = validate_source(doc)
+    assert result.ok and result.payload.config["database.hostname.user.defined"] == (
+        "${env:HOST}.internal"  # validation leaves references as written
+    )
+    body = build_payload(doc, environ={"HOST": "db", "P": "5433", "PG_PASSWORD": "pw"})
+    assert body.config["database.hostname.user.defined"] == "db.internal"
+    assert body.config["database.port.user.defined"] == 5433  # checked and normalised
+    assert body.config["table.include.list.user.defined"] == "public.${x}"
+    assert (
+        "db.internal" not in repr(body)
+        and body.masked_dump()["config"]["database.hostname.user.defined"] == "********"
+    )
+
+
+def test_an_unset_reference_in_a_plain_field_is_an_error_never_literal_text():
+    doc = with_config(PG, database={**PG["config"]["database"], "hostname": "${env:HOST}"})
+    with pytest.raises(ConfigValidationError) as caught:
+        build_payload(doc, environ={"PG_PASSWORD": "pw"})
+    assert [(i.code, i.pointer) for i in caught.value.issues] == [
+        ("unresolved-secret", "/config/database/hostname")
+    ]
+
+
+def test_a_resolved_value_of_the_wrong_type_is_a_type_error_that_hides_the_value():
+    doc = with_config(PG, database={**PG["config"]["database"], "port": "${env:PGPORT}"})
+    assert validate_source(doc).ok  # a whole reference satisfies any type
+    with pytest.raises(ConfigValidationError) as caught:
+        build_payload(doc, environ={"PGPORT": "abc", "PG_PASSWORD": "pw"})
+    (issue,) = caught.value.issues
+    assert (issue.code, issue.pointer) == ("type", "/config/database/port")
+    assert "abc" not in issue.message and "value hidden" in issue.message
+
+
+def test_allow_env_limits_what_references_may_read():
+    with pytest.raises(ConfigValidationError) as caught:
+        build_payload(PG, environ={"PG_PASSWORD": "pw"}, allow_env=["AWS_*"])
+    (issue,) = caught.value.issues
+    assert issue.code == "unresolved-secret" and "may not be read" in issue.message
+    assert build_payload(PG, environ={"PG_PASSWORD": "pw"}, allow_env=["PG_*"]).config
+
+
+def test_enum_hints_fit_the_enum():
+    doc = with_config(PG, snapshot_read_only=True)
+    (issue,) = validate_source(doc).issues
+    assert (issue.code, issue.hint) == ("enum", 'write "Yes" or "No"')
+    doc = with_config(PG, database={**PG["config"]["database"], "sslmode": "on"})
+    (issue,) = validate_source(doc).issues
+    assert (issue.code, issue.hint) == ("enum", 'write "require" or "disable"')
+    doc = with_config(PG, database={**PG["config"]["database"], "sslmode": "Require"})
+    assert validate_source(doc).issues[0].hint == 'did you mean "require"?'
+
+
+def test_a_connector_option_must_agree_with_the_document():
+    result = validate_source(PG, connector="mysql")
+    assert [(i.code, i.pointer) for i in result.issues if i.code == "envelope"] == [
+        ("envelope", "/connector")
+    ]
+    assert validate_source(PG, connector="postgresql").ok
+
+
+def test_ssh_host_is_required_only_while_ssh_is_enabled():
+    on = with_config(PG, ssh={"enabled": True})
+    assert [(i.code, i.key) for i in validate_source(on).issues] == [("required", "ssh.host")]
+    assert validate_source(with_config(PG, ssh={"enabled": False})).ok
+    assert validate_source(with_config(PG, ssh={"enabled": True, "host": "b"})).ok

@@ -535,7 +535,7 @@ def _run_schemas(args: argparse.Namespace) -> int:
         for code in codes:
             found = cache.get(code)
             if found is None:
-                raise SchemaUnavailableError(code, "unknown connector")
+                raise _unknown_connector(cache, code)
             text = json.dumps(editor_schema(found.definition), indent=2, ensure_ascii=False)
             (target / f"{code}.json").write_text(text + "\n", encoding="utf-8")
         sys.stdout.write(f"wrote {len(codes)} editor schemas to {target}\n")
@@ -544,35 +544,55 @@ def _run_schemas(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _unknown_connector(cache: SchemaCache, code: str) -> SchemaUnavailableError:
+    from .validate import suggest_connectors
+
+    near = suggest_connectors(code, cache)
+    reason = "unknown connector" + (f" (did you mean {', '.join(near)}?)" if near else "")
+    return SchemaUnavailableError(code, reason)
+
+
 def _show(cache: SchemaCache, args: argparse.Namespace) -> int:
+    import textwrap
+
+    from .definitions import strip_suffix
+
     found = cache.get(args.code)
     if found is None:
-        raise SchemaUnavailableError(args.code, "unknown connector")
-    props = [p for p in found.definition.properties if p.user_defined]
+        raise _unknown_connector(cache, args.code)
     if args.format == "json":
         sys.stdout.write(json.dumps(dict(found.schema), indent=2) + "\n")
         return EXIT_OK
-    rows = [["KEY", "ALSO", "TYPE", "REQ", "DEFAULT", "ALLOWED", "WHEN"]]
-    for p in props:
-        from .definitions import strip_suffix
-
+    out = [f"{found.display_name} ({found.connector}) {found.version[:12]} [{found.origin}]"]
+    for p in found.definition.properties:
+        if not p.user_defined:
+            continue
+        facts = [p.kind + (", secret" if p.secret else "")]
+        if p.required:
+            facts.append("required")
+        if p.has_default and not p.secret:
+            facts.append(f"default {json.dumps(p.default)}")
+        if p.minimum is not None or p.maximum is not None:
+            lo = "" if p.minimum is None else p.minimum
+            hi = "" if p.maximum is None else p.maximum
+            facts.append(f"range {lo}..{hi}")
+        if p.set_once:
+            facts.append("set once")
+        out.append("")
+        out.append(f"{p.name}  ({'; '.join(facts)})")
         also = [a for a in (strip_suffix(p.name), p.terraform_attribute, *p.aliases) if a]
         also = [a for a in dict.fromkeys(also) if a != p.name]
-        kind = p.kind + (" (secret)" if p.secret else "")
-        allowed = ""
+        if also:
+            out.append(f"  also written: {', '.join(also)}")
         if p.raw_values:
-            allowed = ", ".join(map(str, p.raw_values[:6]))
-            if len(p.raw_values) > 6:
-                allowed += f", ... ({len(p.raw_values)})"
-        elif p.minimum is not None or p.maximum is not None:
-            allowed = f"{p.minimum if p.minimum is not None else ''}..{p.maximum or ''}"
-        default = "" if p.secret or not p.has_default else json.dumps(p.default)
-        when = " and ".join(c.describe() for c in p.conditions)
-        rows.append(
-            [p.name, ", ".join(also), kind, "yes" if p.required else "", default, allowed, when]
-        )
-    header = f"{found.display_name} ({found.connector}) {found.version[:12]} [{found.origin}]"
-    sys.stdout.write(header + "\n" + _table(rows) + "\n")
+            out.append(f"  allowed: {', '.join(map(str, p.raw_values))}")
+        if p.conditions:
+            out.append(f"  applies when: {' and '.join(c.describe() for c in p.conditions)}")
+        if p.description:
+            out.extend(
+                textwrap.wrap(p.description, 88, initial_indent="  ", subsequent_indent="  ")
+            )
+    sys.stdout.write("\n".join(out) + "\n")
     return EXIT_OK
 
 

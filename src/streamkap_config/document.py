@@ -26,6 +26,12 @@ class Positions:
     values: dict[Tokens, tuple[int, int]] = field(default_factory=dict)
     notes: dict[Tokens, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # Notes quote the words they explain, which may be secrets: counts only.
+        return (
+            f"Positions(keys={len(self.keys)}, values={len(self.values)}, notes={len(self.notes)})"
+        )
+
     def of_key(self, tokens: Tokens) -> tuple[int, int] | None:
         """Where the key at ``tokens`` is written (or its nearest ancestor)."""
         while True:
@@ -59,6 +65,15 @@ class SourceDocument:
     bare: bool = False
     connector: str | None = None
     issues: list[Any] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # The data holds the values as written, secrets included: never shown.
+        keys = len(self.data) if isinstance(self.data, Mapping) else 0
+        return (
+            f"SourceDocument(path={self.path!r}, base={self.base!r}, name={self.name!r}, "
+            f"bare={self.bare!r}, connector={self.connector!r}, fields={keys}, "
+            f"issues={len(self.issues)})"
+        )
 
     @property
     def name(self) -> str | None:

@@ -281,9 +281,10 @@ class ValidationResult:
     """The outcome of :func:`validate_source`.
 
     ``ok`` is true when there is no error (warnings allowed). ``payload`` is the
-    :class:`~streamkap_config.CreateSourceRequest` of a valid document (built on
-    first access; ``${env:NAME}`` references are left as written, see
-    :func:`build_payload`), else None.
+    :class:`~streamkap_config.CreateSourceRequest` of a valid document as written
+    (built on first access), else None. Its ``${env:NAME}`` references and
+    ``$${`` escapes are **not** resolved: do not send it; :func:`build_payload`
+    gives the body to send.
     """
 
     ok: bool
@@ -425,6 +426,19 @@ def _known_codes(schemas: Any) -> list[str]:
         return []
 
 
+def suggest_connectors(code: str, known: Iterable[str]) -> list[str]:
+    """The known connector codes closest to ``code`` (same letters first).
+
+    >>> suggest_connectors("postgres", ["mysql", "postgresql"])
+    ['postgresql']
+    """
+    import difflib
+
+    known = list(known)
+    lowered = [k for k in known if k.lower() == code.lower().replace(" ", "")]
+    return lowered or difflib.get_close_matches(code, known, n=3, cutoff=0.5)
+
+
 def validate_source(
     document: Any,
     *,
@@ -486,16 +500,8 @@ def validate_source(
             run.add("schema-unavailable", "error", ("connector",) if not doc.bare else (), str(exc))
             return _result(run, code)
         if schema_version is None:
-            known = _known_codes(schemas)
-            import difflib
-
-            near = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
-            lowered = [k for k in known if k.lower() == code.lower().replace(" ", "")]
-            hint = (
-                f"known connectors include: {', '.join(lowered or near)}"
-                if (lowered or near)
-                else None
-            )
+            near = suggest_connectors(code, _known_codes(schemas))
+            hint = f"known connectors include: {', '.join(near)}" if near else None
             run.add(
                 "unknown-connector",
                 "error",
