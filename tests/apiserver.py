@@ -1,7 +1,8 @@
 """A Streamkap-compatible API server on 127.0.0.1 for tests, with fault injection.
 
-Serves the bundled definitions at GET /sources/connectors (bearer auth, ETags,
-404 for unknown connectors) and POST /auth/access-token. ``faults`` is a list
+Serves the bundled definitions at GET /sources/connectors and
+GET /destinations/connectors (bearer auth, ETags, 404 for unknown connectors)
+and POST /auth/access-token. ``faults`` is a list
 consumed one per connector request: "500", "429", "slow", "truncated",
 "invalid-json", "wrong-shape", "html".
 """
@@ -30,10 +31,17 @@ class _QuietServer(ThreadingHTTPServer):
 
 class ApiServer:
     def __init__(self, *, delay: float = 0.0, token_ttl: int = 3600) -> None:
-        self.definitions: dict[str, Any] = {
-            code: dict(v.definition.raw) for code, v in bundled_schemas().items()
+        # kind -> code -> definition; ``definitions`` and ``versions`` are the sources'.
+        self.catalogue: dict[str, dict[str, Any]] = {
+            kind: {code: dict(v.definition.raw) for code, v in bundled_schemas(kind).items()}
+            for kind in ("source", "destination")
         }
-        self.versions = {code: v.version for code, v in bundled_schemas().items()}
+        self.version_of: dict[str, dict[str, str]] = {
+            kind: {code: v.version for code, v in bundled_schemas(kind).items()}
+            for kind in ("source", "destination")
+        }
+        self.definitions = self.catalogue["source"]
+        self.versions = self.version_of["source"]
         self.faults: list[str] = []
         self.delay = delay
         self.slow_seconds = 3.0
@@ -43,9 +51,13 @@ class ApiServer:
         self.issued = 0
         self.requests: Counter[str] = Counter()
         self.seen_auth: list[str | None] = []
+        self.seen_headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
         self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() returns within milliseconds, not half a second.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -60,15 +72,16 @@ class ApiServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def change(self, code: str, description: str = "changed") -> None:
+    def change(self, code: str, description: str = "changed", kind: str = "source") -> None:
         """Serve a new version of ``code``'s definition."""
-        ((display, props),) = self.definitions[code].items()
+        definitions = self.catalogue[kind]
+        ((display, props),) = definitions[code].items()
         props = json.loads(json.dumps(props))
         props[0]["description"] = description
-        self.definitions[code] = {display: props}
+        definitions[code] = {display: props}
         from streamkap_config.definitions import definition_version
 
-        self.versions[code] = definition_version(self.definitions[code])
+        self.version_of[kind][code] = definition_version(definitions[code])
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -123,13 +136,20 @@ class ApiServer:
 
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path != "/sources/connectors":
+                kind = {
+                    "/sources/connectors": "source",
+                    "/destinations/connectors": "destination",
+                }.get(parts.path)
+                if kind is None:
                     self.send_json(404, {"detail": "not found"})
                     return
+                definitions, versions = server.catalogue[kind], server.version_of[kind]
                 code = parse_qs(parts.query).get("connector_code", [None])[0]
                 auth = self.headers.get("Authorization")
                 with server.lock:
-                    server.requests[code or "*"] += 1
+                    counted = code or "*"
+                    server.requests[counted if kind == "source" else f"{kind}:{counted}"] += 1
+                    server.seen_headers.append(dict(self.headers))
                     server.seen_auth.append(auth)
                     fault = server.faults.pop(0) if server.faults else None
                 if server.delay:
@@ -162,21 +182,21 @@ class ApiServer:
                     return
                 if code is None:
                     body: Any = {}
-                    for c in sorted(server.definitions):
-                        body.update(server.definitions[c])
+                    for c in sorted(definitions):
+                        body.update(definitions[c])
                     self.send_json(200, body)
                     return
-                if code not in server.definitions:
+                if code not in definitions:
                     self.send_json(404, {"detail": f"connector {code} not found"})
                     return
-                etag = f'"{server.versions[code]}"'
+                etag = f'"{versions[code]}"'
                 if self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                data = json.dumps(server.definitions[code]).encode()
+                data = json.dumps(definitions[code]).encode()
                 if fault == "truncated":
                     self.send_raw(200, data[: len(data) // 2], "application/json", len(data))
                     self.close_connection = True

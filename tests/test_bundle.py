@@ -41,7 +41,7 @@ EXPECTED = {
     "webhook": "Webhook",
     "zendesk_webhook": "Zendesk Webhook",
 }
-SHARED = ROOT.parent / "shared" / "connectors" / "sources"
+SHARED = ROOT.parent / "shared" / "connectors"
 
 
 def test_all_25_public_connectors_are_bundled():
@@ -62,13 +62,23 @@ def test_schema_version_fields():
         v.version = "x"  # type: ignore[misc]
 
 
-def test_manifest_matches_files():
-    schemas = bundled_schemas()
-    manifest = schemas.manifest
+def test_manifest_matches_files_for_every_kind():
+    manifest = bundled_schemas().manifest
     assert manifest["generator_version"]
     assert manifest["snapshot_date"]
+    counts = {}
     for entry in manifest["connectors"]:
-        assert entry["version"] == schemas[entry["code"]].version
+        found = bundled_schemas(entry["kind"])[entry["code"]]
+        assert entry["version"] == found.version and found.definition.kind == entry["kind"]
+        counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
+    assert counts == {"source": 25, "destination": 24, "transform": 7}
+    # Codes shared by two kinds are two connectors, never one guessed from the code.
+    both = set(bundled_schemas("source")) & set(bundled_schemas("destination"))
+    assert {"postgresql", "mysql", "s3", "db2", "oracle", "redis", "kafkadirect"} <= both
+    assert (
+        bundled_schemas("source")["postgresql"].version
+        != bundled_schemas("destination")["postgresql"].version
+    )
 
 
 def test_snapshot_is_not_stale():
@@ -86,6 +96,7 @@ def test_staleness_is_detected(tmp_path):
     folder.mkdir()
     defs = [bundled_schemas()["s3"].definition]
     for name, data in render_snapshot(defs, "2026-01-01").items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     check = [
         sys.executable,
@@ -95,23 +106,28 @@ def test_staleness_is_detected(tmp_path):
         str(folder),
     ]
     assert subprocess.run(check, capture_output=True).returncode == 0
-    schema = json.loads((folder / "s3.schema.json").read_text())
+    schema = json.loads((folder / "sources" / "s3.schema.json").read_text())
     schema["title"] = "edited by hand"
-    (folder / "s3.schema.json").write_text(json.dumps(schema, indent=2))
+    (folder / "sources" / "s3.schema.json").write_text(json.dumps(schema, indent=2))
     assert subprocess.run(check, capture_output=True).returncode == 1
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="reference definitions not beside the repo")
 def test_bundled_definitions_equal_the_reference_definitions():
-    for code, version in bundled_schemas().items():
-        reference = json.loads((SHARED / f"{code}.json").read_text())
+    for kind, folder in (("source", "sources"), ("destination", "destinations")):
+        for code, version in bundled_schemas(kind).items():
+            reference = json.loads((SHARED / folder / f"{code}.json").read_text())
+            assert parse_definitions(reference, code=code)[0].version == version.version
+    for code, version in bundled_schemas("transform").items():
+        reference = json.loads((SHARED / "transforms" / f"{code}.json").read_text())
         assert parse_definitions(reference, code=code)[0].version == version.version
 
 
 def test_tampered_bundle_is_refused(tmp_path):
     for name, data in render_snapshot([bundled_schemas()["s3"].definition], "d").items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
-    (tmp_path / "s3.schema.json").write_text("{}")
+    (tmp_path / "sources" / "s3.schema.json").write_text("{}")
     with pytest.raises(SchemaUnavailableError, match="sha256"):
         BundledSchemas(tmp_path)["s3"]
 
@@ -136,7 +152,9 @@ def test_wheel_ships_the_snapshot(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "streamkap_config/_schemas/manifest.json" in names
-    assert "streamkap_config/_schemas/postgresql.schema.json" in names
+    assert "streamkap_config/_schemas/sources/postgresql.schema.json" in names
+    assert "streamkap_config/_schemas/destinations/snowflake.schema.json" in names
+    assert "streamkap_config/_schemas/transforms/map_filter.schema.json" in names
     assert "streamkap_config/py.typed" in names
 
 
@@ -180,9 +198,10 @@ def test_regenerate_from_a_live_api(tmp_path):
         )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert {e["code"]: e["version"] for e in manifest["connectors"]} == {
-        code: v.version for code, v in bundled_schemas().items()
+    assert {(e["kind"], e["code"]): e["version"] for e in manifest["connectors"]} == {
+        (kind, code): v.version
+        for kind in ("source", "destination", "transform")
+        for code, v in bundled_schemas(kind).items()
     }
-    assert (out / "postgresql.schema.json").read_bytes() == (
-        ROOT / "schemas" / "postgresql.schema.json"
-    ).read_bytes()
+    for name in ("sources/postgresql.schema.json", "destinations/postgresql.schema.json"):
+        assert (out / name).read_bytes() == (ROOT / "schemas" / name).read_bytes()

@@ -179,7 +179,14 @@ def test_lock_pins_exact_versions(server, tmp_path):
     cache.pull(["kafkadirect"], client=api(server))
     pinned = cache.get("kafkadirect").version
     lock = cache.write_lock(repo / LOCK_FILE)
-    assert lock.pins["kafkadirect"]["version"] == pinned
+    assert lock.pin("source", "kafkadirect") == pinned
+    # Every kind is pinned, each under its own section.
+    assert lock.pin("destination", "kafkadirect") == (
+        bundled_schemas("destination")["kafkadirect"].version
+    )
+    assert len(lock) == 25 + 24 + 7
+    written = json.loads((repo / LOCK_FILE).read_text())
+    assert set(written) >= {"connectors", "destinations", "transforms"}
     assert find_lock(repo / "sub") == repo / LOCK_FILE
     breaking_change(server)
     cache.pull(["kafkadirect"], client=api(server))
@@ -191,7 +198,7 @@ def test_lock_pins_exact_versions(server, tmp_path):
 
 
 def test_pinned_version_missing_is_schema_unavailable(tmp_path):
-    lock = LockFile(tmp_path / LOCK_FILE, {"s3": {"version": "0" * 64, "sha256": "0" * 64}})
+    lock = LockFile(tmp_path / LOCK_FILE, {"source": {"s3": {"version": "0" * 64}}})
     lock.write()
     cache = SchemaCache(tmp_path / "cache", lock=lock.path)
     with pytest.raises(SchemaUnavailableError, match="pinned"):

@@ -94,12 +94,12 @@ def test_json_format(workdir):
     assert set(body) == {"files", "summary"}
     first, second = body["files"]
     assert first["issues"] == []
-    (source,) = first["sources"]
-    assert set(source) == {"name", "connector", "schema_version", "ok", "issues"}
+    (source,) = first["documents"]
+    assert set(source) == {"kind", "name", "connector", "schema_version", "ok", "issues"}
     assert source["ok"] is False and source["connector"] == "postgresql"
     issue = source["issues"][0]
     assert set(issue) == {"code", "severity", "key", "pointer", "line", "column", "message", "hint"}
-    assert len(second["sources"]) == 2
+    assert len(second["documents"]) == 2
     assert body["summary"]["files"] == 2 and body["summary"]["sources"] == 3
     assert body["summary"]["errors"] == 5 and body["summary"]["warnings"] == 2
 
@@ -132,7 +132,15 @@ def test_unreadable_and_missing_files_exit_2_and_appear_in_every_format(workdir)
     report = json.loads(out.stdout)
     (entry,) = [f for f in report["files"] if f["path"] == missing]
     assert [i["code"] for i in entry["issues"]] == ["parse-error"]
-    assert report["summary"] == {"files": 2, "sources": 1, "errors": 1, "warnings": 0}
+    summary = {k: v for k, v in report["summary"].items() if k != "documents"}
+    assert summary == {
+        "files": 2,
+        "sources": 1,
+        "destinations": 0,
+        "transforms": 0,
+        "errors": 1,
+        "warnings": 0,
+    }
     out = validate("--format", "github", *args, cwd=workdir)
     assert f"::error file={missing},title=streamkap parse-error::cannot read" in out.stdout
     out = validate("--max-bytes", "10", str(big), cwd=workdir)
@@ -183,7 +191,7 @@ def test_quiet_and_verbose(workdir):
     quiet = validate("-q", f, cwd=workdir).stdout
     assert "warning[" not in quiet and "error[" in quiet and "files" not in quiet
     verbose = validate("-v", str(EXAMPLES / "s3.source.yaml"), cwd=workdir).stdout
-    assert "ok landing-json (s3" in verbose
+    assert "ok source landing-json (s3" in verbose
 
 
 def _tty_output(args: list[str], env: dict[str, str]) -> str:
@@ -309,7 +317,7 @@ def test_payload_reads_stdin_and_reports_in_the_format_asked(workdir):
     )
     assert out.returncode == 1
     report = json.loads(out.stdout)
-    (source,) = report["files"][0]["sources"]
+    (source,) = report["files"][0]["documents"]
     assert report["files"][0]["path"] == "<stdin>" and not source["ok"]
     assert report["summary"]["sources"] == 1
     assert {"required", "type", "enum", "unknown-key"} <= {i["code"] for i in source["issues"]}
@@ -363,16 +371,19 @@ def test_keys_beside_sources_are_errors_and_an_empty_list_a_warning(workdir):
     out = validate(str(f), cwd=workdir)
     assert out.returncode == 1
     assert f"{f}:1:10: warning[envelope] sources: the list is empty" in out.stdout
-    assert f"{f}:2:1: error[envelope] extra: unknown field beside sources" in out.stdout
+    assert (
+        f"{f}:2:1: error[envelope] extra: unknown field beside the document lists"
+        " (hint: a file of lists holds only sources, destinations, transforms)"
+    ) in out.stdout
 
 
 def test_schemas_list_show_export(workdir):
     out = run("schemas", "list", cwd=workdir)
     rows = out.stdout.splitlines()
-    assert out.returncode == 0 and len(rows) == 26
+    assert out.returncode == 0 and len(rows) == 1 + 25 + 24 + 7
     assert re.match(
         r"postgresql\s+PostgreSQL\s+[0-9a-f]{12}\s+bundled",
-        rows[[r.split()[0] for r in rows].index("postgresql")],
+        rows[[r.split()[1] for r in rows].index("postgresql")].split(None, 1)[1],
     )
     out = run("schemas", "show", "postgresql", cwd=workdir)
     assert "database.port.user.defined" in out.stdout and "database_port" in out.stdout
@@ -384,7 +395,7 @@ def test_schemas_list_show_export(workdir):
     assert out.returncode == 3 and "did you mean postgresql?" in out.stderr
     out = run("schemas", "export", "--editor", str(workdir / "editor"), cwd=workdir)
     files = sorted((workdir / "editor").glob("*.json"))
-    assert out.returncode == 0 and len(files) == 25
+    assert out.returncode == 0 and len(files) == 25 + 24 + 7
     for f in files:
         jsonschema.Draft7Validator.check_schema(json.loads(f.read_text()))
 
@@ -465,7 +476,7 @@ def test_pull_lock_diff_through_the_cli(workdir):
         assert out.returncode == 0, out.stderr
         assert "s3: updated" in out.stdout
         out = run("schemas", "list", "--cache-dir", cache, cwd=workdir)
-        assert re.search(r"^s3\s+S3\s+\S+\s+cache\s+\d+m", out.stdout, re.M)
+        assert re.search(r"^source\s+s3\s+S3\s+\S+\s+cache\s+\d+m", out.stdout, re.M)
         out = run("schemas", "lock", "--cache-dir", cache, cwd=workdir)
         assert out.returncode == 0 and (workdir / "streamkap-schemas.lock").is_file()
         out = run("schemas", "diff", "s3", "bundled", "current", "--cache-dir", cache, cwd=workdir)

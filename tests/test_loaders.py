@@ -30,13 +30,13 @@ config:
 def issues_of(text: str, path: str = "f.yaml", **kw):
     loaded = load_text(text, path, **kw)
     found = [(i.code, i.line, i.column) for i in loaded.issues]
-    for doc in loaded.sources:
+    for doc in loaded.documents:
         found += [(i.code, i.line, i.column) for i in validate_source(doc).issues]
     return found
 
 
 def test_yaml_positions_reach_issues():
-    (doc,) = load_text(PG_YAML, "pg.yaml").sources
+    (doc,) = load_text(PG_YAML, "pg.yaml").documents
     (issue,) = validate_source(doc).issues
     assert (issue.code, issue.pointer, issue.line, issue.column) == (
         "type",
@@ -54,7 +54,7 @@ def test_missing_key_points_at_config():
 def test_yaml_duplicate_key_keeps_the_first_and_reports_the_second():
     text = PG_YAML.replace("    user: u\n", "    user: u\n    user: v\n")
     loaded = load_text(text, "pg.yaml")
-    (doc,) = loaded.sources
+    (doc,) = loaded.documents
     assert doc.data["config"]["database"]["user"] == "u"
     (dup,) = doc.issues
     assert (dup.code, dup.pointer, dup.line, dup.column) == (
@@ -68,12 +68,12 @@ def test_yaml_duplicate_key_keeps_the_first_and_reports_the_second():
 
 def test_duplicate_mapping_value_is_dropped_whole():
     loaded = load_text("a: {x: 1}\na: {y: 2}\nb: 3\n", "f.yaml")
-    assert loaded.sources[0].data == {"a": {"x": 1}, "b": 3}
+    assert loaded.documents[0].data == {"a": {"x": 1}, "b": 3}
 
 
 def test_json_duplicate_key():
     text = '{"name": "n",\n "connector": "s3",\n "config": {"format": "json", "format": "csv"}}'
-    (doc,) = load_text(text, "s.json").sources
+    (doc,) = load_text(text, "s.json").documents
     assert doc.data["config"]["format"] == "json"
     assert [(i.code, i.line, i.column) for i in doc.issues] == [("duplicate-key", 3, 31)]
 
@@ -114,7 +114,7 @@ def test_json_reader_reads_what_json_reads(value):
     text = json.dumps(value, indent=1)
     loaded = load_text(text, "v.json")
     if isinstance(value, (dict, list)):
-        data = [d.data for d in loaded.sources]
+        data = [d.data for d in loaded.documents]
         expected = value if isinstance(value, list) else [value]
         if isinstance(value, dict) and "sources" in value and "config" not in value:
             return  # a sources file: its shape is checked elsewhere
@@ -136,7 +136,7 @@ def test_json_reader_reads_what_json_reads(value):
     )
 )
 def test_yaml_loader_reads_what_safe_dump_writes(value):
-    from streamkap_config.loaders import _plain_scalar
+    from streamkap_config.loaders.yaml_reader import _plain_scalar
 
     # Strings that YAML 1.1 (PyYAML's dumper) leaves bare but YAML 1.2 types differently
     # (such as 1e4) are where the two rules disagree on purpose.
@@ -149,7 +149,7 @@ def test_yaml_loader_reads_what_safe_dump_writes(value):
     ):
         return
     text = yaml.safe_dump(value, allow_unicode=True)
-    (doc,) = load_text(text, "v.yaml").sources
+    (doc,) = load_text(text, "v.yaml").documents
     assert doc.data == yaml.safe_load(text)
 
 
@@ -169,7 +169,7 @@ def test_yaml_loader_reads_what_safe_dump_writes(value):
     ],
 )
 def test_yaml_scalars_follow_yaml_12_with_notes(word, expected, note):
-    (doc,) = load_text(f"value: {word}\n", "v.yaml", connector="s3").sources
+    (doc,) = load_text(f"value: {word}\n", "v.yaml", connector="s3").documents
     assert doc.data["value"] == expected and type(doc.data["value"]) is type(expected)
     got = doc.positions.notes.get(("value",))
     assert (got is None) if note is None else (note in got)
@@ -177,14 +177,14 @@ def test_yaml_scalars_follow_yaml_12_with_notes(word, expected, note):
 
 def test_bare_word_note_becomes_the_hint_of_a_type_error():
     text = PG_YAML.replace("port: abc", "port: 5432").replace("dbname: d", "dbname: 1e4")
-    (doc,) = load_text(text, "pg.yaml").sources
+    (doc,) = load_text(text, "pg.yaml").documents
     (issue,) = validate_source(doc).issues
     assert issue.code == "type" and "quote it" in issue.hint
 
 
 def test_a_leading_zero_port_is_told_what_to_write_quoted_or_not():
     for written in ("0755", '"0755"'):
-        (doc,) = load_text(PG_YAML.replace("port: abc", f"port: {written}"), "pg.yaml").sources
+        (doc,) = load_text(PG_YAML.replace("port: abc", f"port: {written}"), "pg.yaml").documents
         (issue,) = validate_source(doc).issues
         assert (issue.code, issue.hint) == ("type", "write 755 (a number has no leading zero)")
 
@@ -192,13 +192,13 @@ def test_a_leading_zero_port_is_told_what_to_write_quoted_or_not():
 def test_a_yaml_11_boolean_word_on_an_enum_gets_the_allowed_values_not_a_boolean_hint():
     text = PG_YAML.replace("port: abc", "port: 5432")
     text = text.replace("dbname: d", "dbname: d\n    sslmode: on")
-    (doc,) = load_text(text, "pg.yaml").sources
+    (doc,) = load_text(text, "pg.yaml").documents
     issue = next(i for i in validate_source(doc).issues if i.code == "enum")
     assert "true or false" not in issue.hint and "require" in issue.hint
 
 
 def test_quoted_scalars_stay_strings():
-    (doc,) = load_text("a: 'yes'\nb: \"12\"\nc: !!str 12\n", "v.yaml", connector="s3").sources
+    (doc,) = load_text("a: 'yes'\nb: \"12\"\nc: !!str 12\n", "v.yaml", connector="s3").documents
     assert doc.data == {"a": "yes", "b": "12", "c": "12"}
 
 
@@ -223,7 +223,7 @@ def test_billion_laughs_is_rejected_fast():
 
 def test_aliases_and_merge_keys_work():
     text = "base: &b {x: 1, y: 2}\nconfig:\n  <<: *b\n  y: 3\n  z: *b\n"
-    (doc,) = load_text(text, "v.yaml", connector="s3").sources
+    (doc,) = load_text(text, "v.yaml", connector="s3").documents
     assert doc.data["config"] == {"x": 1, "y": 3, "z": {"x": 1, "y": 2}}
     assert doc.issues == []
 
@@ -242,7 +242,7 @@ def test_size_limit(tmp_path):
     path.write_text("a: " + "x" * 2000 + "\n")
     with pytest.raises(LoadError, match="over the limit"):
         load_file(path, limits=Limits(max_bytes=1000))
-    assert load_file(path).sources
+    assert load_file(path).documents
 
 
 def test_non_utf8_has_a_position():
@@ -271,20 +271,20 @@ def test_yaml_bad_shapes_are_parse_errors(text, fragment):
 def test_multi_document_yaml_and_sources_list():
     multi = "name: a\nconnector: s3\nconfig: {}\n---\nname: b\nconnector: s3\nconfig: {format: x}\n"
     loaded = load_text(multi, "m.yaml")
-    assert [d.name for d in loaded.sources] == ["a", "b"]
-    (issue,) = validate_source(loaded.sources[1]).issues
+    assert [d.name for d in loaded.documents] == ["a", "b"]
+    (issue,) = validate_source(loaded.documents[1]).issues
     assert (issue.code, issue.line) == ("enum", 7)
     listed = (
         "sources:\n  - name: a\n    connector: s3\n    config: {}\n"
         "  - name: b\n    connector: s3\n    config: {format: x}\n"
     )
     loaded = load_text(listed, "l.yaml")
-    (issue,) = validate_source(loaded.sources[1]).issues
+    (issue,) = validate_source(loaded.documents[1]).issues
     assert (issue.pointer, issue.line, issue.column) == ("/sources/1/config/format", 7, 22)
 
 
 def test_bare_config_with_connector():
-    (doc,) = load_text("format: x\n", "c.yaml", connector="s3").sources
+    (doc,) = load_text("format: x\n", "c.yaml", connector="s3").documents
     assert doc.bare
     (issue,) = validate_source(doc).issues
     assert (issue.code, issue.pointer, issue.line) == ("enum", "/format", 1)
@@ -305,7 +305,7 @@ def test_toml_array_of_tables():
         '[[sources]]\nname = "b"\nconnector = "s3"\n[sources.config]\nformat = "x"\n'
     )
     loaded = load_text(text, "s.toml")
-    (issue,) = validate_source(loaded.sources[1]).issues
+    (issue,) = validate_source(loaded.documents[1]).issues
     assert (issue.pointer, issue.line) == ("/sources/1/config/format", 11)
 
 
@@ -326,13 +326,13 @@ def test_iter_files_recurses_and_skips_hidden(tmp_path):
 
 def test_bare_word_notes_never_quote_a_secret():
     text = PG_YAML.replace("password: ${env:PW}", "password: 1e4711")
-    (doc,) = load_text(text, "pg.yaml").sources
+    (doc,) = load_text(text, "pg.yaml").documents
     assert "1e4711" in str(doc.positions.notes)
     issues = validate_source(doc).issues
     assert ("type", "/config/database/password") in [(i.code, i.pointer) for i in issues]
     assert all("1e4711" not in f"{i.message} {i.hint}" for i in issues)
     text = PG_YAML.replace("password: ${env:PW}", "pasword: 0755")
-    (doc,) = load_text(text, "pg.yaml").sources
+    (doc,) = load_text(text, "pg.yaml").documents
     assert all("0755" not in f"{i.message} {i.hint}" for i in validate_source(doc).issues)
 
 
@@ -378,5 +378,5 @@ def test_duplicate_keys_are_credited_to_their_own_source_by_path_segment():
     )
     items = items.replace("name: s10\n", "name: s10\n    name: again\n")
     loaded = load_text("sources:\n" + items, "s.yaml")
-    with_dups = [n for n, d in enumerate(loaded.sources) if d.issues]
+    with_dups = [n for n, d in enumerate(loaded.documents) if d.issues]
     assert with_dups == [10]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from streamkap_config import validate_source
+from streamkap_config import validate_document
 from streamkap_config.issues import Issue
 from streamkap_config.loaders import load_text
 from streamkap_config.report import FileReport, render_github, render_json, render_text
@@ -11,8 +11,8 @@ from streamkap_config.report import FileReport, render_github, render_json, rend
 def report_of(text: str, path: str = "dir/a, b.yaml") -> FileReport:
     loaded = load_text(text, path)
     report = FileReport(path, list(loaded.issues))
-    for doc in loaded.sources:
-        report.sources.append((doc, validate_source(doc)))
+    for doc in loaded.documents:
+        report.documents.append((doc, validate_document(doc)))
     return report
 
 
@@ -37,9 +37,48 @@ def test_text_colour_and_quiet():
 
 def test_json_shape():
     body = json.loads(render_json([report_of(BAD), report_of("[unclosed", "b.yaml")]))
-    assert body["summary"] == {"files": 2, "sources": 1, "errors": 3, "warnings": 0}
+    assert body["summary"] == {
+        "files": 2,
+        "documents": 1,
+        "sources": 1,
+        "destinations": 0,
+        "transforms": 0,
+        "errors": 3,
+        "warnings": 0,
+    }
     assert body["files"][1]["issues"][0]["code"] == "parse-error"
-    assert body["files"][0]["sources"][0]["issues"][1]["pointer"] == "/config/nope"
+    (document,) = body["files"][0]["documents"]
+    assert document["kind"] == "source"
+    assert document["issues"][1]["pointer"] == "/config/nope"
+
+
+MIXED = """\
+sources:
+  - name: n
+    connector: s3
+    config: {format: json}
+destinations:
+  - name: w
+    connector: snowflake
+    config: {}
+  - name: x
+    connector: s3
+    config: {}
+"""
+
+
+def test_reports_name_the_kind_and_count_each():
+    report = report_of(MIXED)
+    text = render_text([report], verbose=True)
+    assert text.splitlines()[-1] == "1 file, 1 source, 2 destinations: 8 errors, 0 warnings"
+    assert "dir/a, b.yaml: ok source n (s3 " in text
+    body = json.loads(render_json([report]))
+    assert [d["kind"] for d in body["files"][0]["documents"]] == [
+        "source",
+        "destination",
+        "destination",
+    ]
+    assert render_github([report]).splitlines()[-1] == text.splitlines()[-1]
 
 
 def test_github_escapes_properties_and_data():

@@ -1,13 +1,15 @@
 """Regenerate the bundled snapshot in ``schemas/``.
 
-    python tools/regen_schemas.py --from-dir ../shared/connectors/sources
+    python tools/regen_schemas.py --from-dir ../shared/connectors
     python tools/regen_schemas.py --from-api https://api.streamkap.com  # needs credentials
     python tools/regen_schemas.py --check          # exit 1 if schemas/ is stale
 
-Definitions come from a folder of ``<connector_code>.json`` files (the
-``GET /sources/connectors?connector_code=...`` response shape) or from a live
-API. ``--check`` regenerates the schemas from the bundled definitions in memory
-and fails when any byte would change. The snapshot date is kept when nothing
+Definitions come from a folder holding ``sources/``, ``destinations/`` and
+``transforms/`` folders of ``<code>.json`` files (the
+``GET /sources/connectors?connector_code=...`` response shape), or from a live
+API (sources and destinations; transforms then come from the current bundle).
+``--check`` regenerates the schemas from the bundled definitions in memory and
+fails when any byte would change. The snapshot date is kept when nothing
 but the date would change, so regenerating is idempotent.
 """
 
@@ -21,18 +23,23 @@ from pathlib import Path
 
 from streamkap_config.bundle import MANIFEST, render_snapshot
 from streamkap_config.definitions import ConnectorDefinition, parse_definitions
+from streamkap_config.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
 
 
 def from_dir(folder: Path) -> list[ConnectorDefinition]:
+    """Every definition under ``folder``: one sub-folder per kind (``sources/`` ...)."""
     defs = []
-    for path in sorted(folder.glob("*.json")):
-        if path.name in ("index.json", MANIFEST) or path.name.endswith(".schema.json"):
-            continue
-        code = path.name.removesuffix(".definition.json").removesuffix(".json")
-        defs.extend(parse_definitions(json.loads(path.read_bytes()), code=code))
+    for kind in KINDS.values():
+        sub = folder / kind.plural
+        for path in sorted(sub.glob("*.json")) if sub.is_dir() else ():
+            if path.name in ("index.json", MANIFEST) or path.name.endswith(".schema.json"):
+                continue
+            code = path.name.removesuffix(".definition.json").removesuffix(".json")
+            raw = json.loads(path.read_bytes())
+            defs.extend(parse_definitions(raw, code=code, kind=kind.name))
     if not defs:
         raise SystemExit(f"no connector definitions found in {folder}")
     return defs
@@ -41,8 +48,25 @@ def from_dir(folder: Path) -> list[ConnectorDefinition]:
 def from_api(base_url: str) -> list[ConnectorDefinition]:
     from streamkap_config.client import StreamkapClient
 
+    defs: list[ConnectorDefinition] = []
     with StreamkapClient.from_env(base_url=base_url) as client:
-        return list(client.connector_definitions())
+        for kind in KINDS.values():
+            if kind.definitions_path is not None:
+                defs.extend(client.connector_definitions(kind=kind.name))
+    # No endpoint serves transforms: keep the bundled ones.
+    defs.extend(_bundled_without_endpoint())
+    return defs
+
+
+def _bundled_without_endpoint() -> list[ConnectorDefinition]:
+    from streamkap_config.bundle import bundled_schemas
+
+    return [
+        version.definition
+        for kind in KINDS.values()
+        if kind.definitions_path is None
+        for version in bundled_schemas(kind.name).values()
+    ]
 
 
 def current_manifest(target: Path) -> dict | None:
@@ -80,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.out / name).is_file() or (args.out / name).read_bytes() != data
     )
     extra = (
-        sorted(p.name for p in args.out.glob("*.json") if p.name not in files)
+        sorted(
+            name
+            for name in (p.relative_to(args.out).as_posix() for p in args.out.rglob("*.json"))
+            if name not in files
+        )
         if args.out.is_dir()
         else []
     )
@@ -94,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in extra:
         (args.out / name).unlink()
     for name, data in files.items():
+        (args.out / name).parent.mkdir(parents=True, exist_ok=True)
         (args.out / name).write_bytes(data)
     print(
         f"wrote {len(files)} files for {len(defs)} connectors to {args.out.name}/"

@@ -1,9 +1,9 @@
-"""streamkap-config: check Streamkap source-connector configurations before they
-reach the API, and build the validated ``POST /sources`` request body.
+"""streamkap-config: check Streamkap configurations (sources, destinations,
+transforms) before they reach the API, and build the validated request bodies.
 
->>> from streamkap_config import validate_source
->>> result = validate_source({"name": "orders", "connector": "postgresql",
-...                           "config": {"database": {"hostname": "db"}}})
+>>> from streamkap_config import validate_document
+>>> result = validate_document({"name": "orders", "connector": "postgresql",
+...                             "config": {"database": {"hostname": "db"}}})
 >>> result.ok
 False
 
@@ -30,44 +30,76 @@ _EXPORTS = {
     "ConnectorDefinition": "definitions",
     "Property": "definitions",
     "parse_definitions": "definitions",
+    "Document": "document",
+    "SourceDocument": "document",
+    "Kind": "kinds",
+    "KINDS": "kinds",
     "SchemaVersion": "bundle",
     "bundled_schemas": "bundle",
     "Issue": "issues",
+    "SchemaSource": "validate",
     "ValidationResult": "validate",
+    "validate_document": "validate",
     "validate_source": "validate",
-    "build_payload": "validate",
+    "validate_destination": "validate",
+    "validate_transform": "validate",
+    "Body": "payload",
     "CreateSourceRequest": "payload",
+    "CreateDestinationRequest": "payload",
+    "CreateTransformRequest": "payload",
+    "build_payload": "payload",
+    "LockFile": "lockfile",
     "SchemaCache": "cache",
+    "StreamkapClient": "client",
+    "LoadedFile": "loaders",
     "load_file": "loaders",
+    "load_text": "loaders",
 }
 
 __all__ = [
+    "KINDS",
     "ApiError",
+    "Body",
     "CacheError",
     "Condition",
     "ConfigValidationError",
     "ConnectorDefinition",
+    "CreateDestinationRequest",
     "CreateSourceRequest",
+    "CreateTransformRequest",
     "DefinitionError",
+    "Document",
     "Issue",
+    "Kind",
     "LoadError",
+    "LoadedFile",
+    "LockFile",
     "Property",
     "SchemaCache",
+    "SchemaSource",
     "SchemaUnavailableError",
     "SchemaVersion",
+    "SourceDocument",
+    "StreamkapClient",
     "StreamkapConfigError",
     "ValidationResult",
     "build_payload",
     "bundled_schemas",
     "load_file",
+    "load_text",
     "parse_definitions",
+    "validate_destination",
+    "validate_document",
     "validate_source",
+    "validate_transform",
 ]
 
 if TYPE_CHECKING:
     from .bundle import SchemaVersion, bundled_schemas
     from .cache import SchemaCache
+    from .client import StreamkapClient
     from .definitions import Condition, ConnectorDefinition, Property, parse_definitions
+    from .document import Document, SourceDocument
     from .errors import (
         ApiError,
         CacheError,
@@ -78,9 +110,24 @@ if TYPE_CHECKING:
         StreamkapConfigError,
     )
     from .issues import Issue
-    from .loaders import load_file
-    from .payload import CreateSourceRequest
-    from .validate import ValidationResult, build_payload, validate_source
+    from .kinds import KINDS, Kind
+    from .loaders import LoadedFile, load_file, load_text
+    from .lockfile import LockFile
+    from .payload import (
+        Body,
+        CreateDestinationRequest,
+        CreateSourceRequest,
+        CreateTransformRequest,
+        build_payload,
+    )
+    from .validate import (
+        SchemaSource,
+        ValidationResult,
+        validate_destination,
+        validate_document,
+        validate_source,
+        validate_transform,
+    )
 
 
 def __getattr__(name: str) -> Any:

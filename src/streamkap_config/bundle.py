@@ -1,8 +1,9 @@
 """Schema versions and the bundled snapshot (``schemas/`` in the repository).
 
-The snapshot holds, per public source connector, the definition as served by
-``GET /sources/connectors`` and the JSON Schema generated from it, plus
-``manifest.json`` (code, display name, version, sha256 of each file,
+The snapshot holds, per public connector of every kind (``sources/``,
+``destinations/``, ``transforms/``), the definition as the API serves it
+(``GET /sources/connectors`` ...) and the JSON Schema generated from it, plus
+one ``manifest.json`` (kind, code, display name, version, sha256 of each file,
 generator version, snapshot date). It ships inside the wheel as
 ``streamkap_config/_schemas``; in a source checkout the repository's
 ``schemas/`` folder is used.
@@ -11,6 +12,8 @@ generator version, snapshot date). It ships inside the wheel as
 >>> pg = bundled_schemas()["postgresql"]
 >>> pg.display_name, pg.origin
 ('PostgreSQL', 'bundled')
+>>> bundled_schemas("destination")["snowflake"].definition.kind
+'destination'
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ __all__ = [
     "SchemaVersion",
     "bundled_schemas",
     "bundled_schemas_dir",
+    "dump_json",
     "render_snapshot",
+    "sha256_hex",
 ]
 
 MANIFEST = "manifest.json"
@@ -72,30 +77,31 @@ def bundled_schemas_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
-def _sha256(data: bytes) -> str:
+def sha256_hex(data: bytes) -> str:
+    """The sha256 of ``data`` in hex: how every stored file is checked."""
     return hashlib.sha256(data).hexdigest()
 
 
-def _dump(value: Any) -> bytes:
+def dump_json(value: Any) -> bytes:
+    """How every JSON file we write is laid out (indented, UTF-8, final newline)."""
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 class BundledSchemas(Mapping[str, SchemaVersion]):
-    """The snapshot as a read-only mapping code -> :class:`SchemaVersion`.
+    """The snapshot of one kind as a read-only mapping code -> :class:`SchemaVersion`.
 
     Entries are read (and their sha256 checked against the manifest) the first
     time they are asked for, so validating one connector reads one connector.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, kind: str = "source") -> None:
         self.directory = directory
-        try:
-            manifest = json.loads((directory / MANIFEST).read_bytes())
-            entries = manifest["connectors"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SchemaUnavailableError("*", f"bundled manifest unreadable: {exc}") from None
+        self.kind = kind
+        manifest = _manifest(directory)
         self.manifest: Mapping[str, Any] = manifest
-        self._entries: dict[str, Mapping[str, Any]] = {e["code"]: e for e in entries}
+        self._entries: dict[str, Mapping[str, Any]] = {
+            e["code"]: e for e in manifest["connectors"] if e.get("kind", "source") == kind
+        }
         self._loaded: dict[str, SchemaVersion] = {}
 
     def __getitem__(self, code: str) -> SchemaVersion:
@@ -116,6 +122,14 @@ class BundledSchemas(Mapping[str, SchemaVersion]):
     def __contains__(self, code: object) -> bool:
         return code in self._entries
 
+    def for_kind(self, kind: str) -> BundledSchemas:
+        """The snapshot of another kind."""
+        return (
+            bundled_schemas(kind)
+            if self.directory == bundled_schemas_dir()
+            else (BundledSchemas(self.directory, kind))
+        )
+
     def display_names(self) -> Mapping[str, str]:
         """code -> display name, from the manifest alone."""
         return {code: e["display_name"] for code, e in self._entries.items()}
@@ -126,13 +140,14 @@ class BundledSchemas(Mapping[str, SchemaVersion]):
             data = path.read_bytes()
         except OSError as exc:
             raise SchemaUnavailableError(code, f"bundled file unreadable: {exc}") from None
-        if _sha256(data) != part["sha256"]:
+        if sha256_hex(data) != part["sha256"]:
             raise SchemaUnavailableError(code, f"bundled file {path.name} fails its sha256 check")
         return json.loads(data)
 
     def _load(self, entry: Mapping[str, Any]) -> SchemaVersion:
         code = entry["code"]
-        definition = parse_definitions(self._read(code, entry["definition"]), code=code)[0]
+        raw = self._read(code, entry["definition"])
+        definition = parse_definitions(raw, code=code, kind=self.kind)[0]
         schema = self._read(code, entry["schema"])
         return SchemaVersion(
             connector=code,
@@ -145,37 +160,53 @@ class BundledSchemas(Mapping[str, SchemaVersion]):
         )
 
 
-@lru_cache(maxsize=1)
-def bundled_schemas() -> BundledSchemas:
-    """The bundled snapshot: every public source connector, no network needed.
+@lru_cache(maxsize=4)
+def _manifest(directory: Path) -> Mapping[str, Any]:
+    try:
+        manifest = json.loads((directory / MANIFEST).read_bytes())
+        if not isinstance(manifest["connectors"], list):
+            raise TypeError("'connectors' is not a list")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SchemaUnavailableError("*", f"bundled manifest unreadable: {exc}") from None
+    return manifest  # type: ignore[no-any-return]
 
-    >>> len(bundled_schemas()) >= 25
-    True
+
+@lru_cache(maxsize=8)
+def bundled_schemas(kind: str = "source") -> BundledSchemas:
+    """The bundled snapshot of one kind: every public connector, no network needed.
+
+    >>> len(bundled_schemas()) >= 25, len(bundled_schemas("destination")) >= 24
+    (True, True)
     """
-    return BundledSchemas(bundled_schemas_dir())
+    return BundledSchemas(bundled_schemas_dir(), kind)
 
 
 def render_snapshot(
     definitions: Sequence[ConnectorDefinition], snapshot_date: str
 ) -> dict[str, bytes]:
-    """The files of a snapshot (name -> bytes) for ``definitions``. Deterministic."""
+    """The files of a snapshot (relative path -> bytes) for ``definitions``. Deterministic."""
     from .jsonschema_gen import GENERATOR_VERSION, config_schema
+    from .kinds import KINDS
 
     files: dict[str, bytes] = {}
     entries = []
-    for defn in sorted(definitions, key=lambda d: d.code):
+    order = list(KINDS)
+    for defn in sorted(definitions, key=lambda d: (order.index(d.kind), d.code)):
         schema = {"$comment": _GENERATED_NOTE, **config_schema(defn)}
-        def_name, schema_name = f"{defn.code}.definition.json", f"{defn.code}.schema.json"
-        files[def_name] = _dump(dict(defn.raw))
-        files[schema_name] = _dump(schema)
+        folder = KINDS[defn.kind].plural
+        def_name = f"{folder}/{defn.code}.definition.json"
+        schema_name = f"{folder}/{defn.code}.schema.json"
+        files[def_name] = dump_json(dict(defn.raw))
+        files[schema_name] = dump_json(schema)
         entries.append(
             {
+                "kind": defn.kind,
                 "code": defn.code,
                 "display_name": defn.display_name,
                 "version": defn.version,
                 "properties": len(defn.properties),
-                "definition": {"file": def_name, "sha256": _sha256(files[def_name])},
-                "schema": {"file": schema_name, "sha256": _sha256(files[schema_name])},
+                "definition": {"file": def_name, "sha256": sha256_hex(files[def_name])},
+                "schema": {"file": schema_name, "sha256": sha256_hex(files[schema_name])},
             }
         )
     manifest = {
@@ -184,5 +215,5 @@ def render_snapshot(
         "snapshot_date": snapshot_date,
         "connectors": entries,
     }
-    files[MANIFEST] = _dump(manifest)
+    files[MANIFEST] = dump_json(manifest)
     return files

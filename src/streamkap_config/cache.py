@@ -3,11 +3,15 @@
 Layout under the cache directory (platformdirs' user cache dir, or
 ``STREAMKAP_CONFIG_CACHE``, or ``--cache-dir``)::
 
-    connectors/<code>/<version>/definition.json   canonical JSON; its sha256 is <version>
-    connectors/<code>/<version>/schema.json       the generated JSON Schema
-    connectors/<code>/<version>/meta.json         sha256s, ETag, fetched_at, URL, generator
-    connectors/<code>/current.json                the newest version fetched, with its ETag
-    .lock                                          cross-process write lock
+    <section>/<code>/<version>/definition.json   canonical JSON; its sha256 is <version>
+    <section>/<code>/<version>/schema.json       the generated JSON Schema
+    <section>/<code>/<version>/meta.json         sha256s, ETag, fetched_at, URL, generator
+    <section>/<code>/current.json                the newest version fetched, with its ETag
+    .lock                                         cross-process write lock
+
+``<section>`` is ``connectors`` for sources (the v0.1 layout) and
+``destinations`` for destinations; one :class:`SchemaCache` serves one kind
+and :meth:`SchemaCache.for_kind` gives the others.
 
 Reads never need the network: :meth:`SchemaCache.get` takes the lock-file pin,
 then the newest cached version, then the bundled one. Writes go to a temp
@@ -26,18 +30,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import os
+import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .bundle import SchemaVersion, bundled_schemas
+from .bundle import SchemaVersion, bundled_schemas, dump_json, sha256_hex
 from .definitions import ConnectorDefinition, canonical_json, parse_definitions
 from .errors import CacheError, DefinitionError, SchemaUnavailableError, StreamkapConfigError
+from .kinds import KINDS
+from .lockfile import LOCK_FILE, LockFile, find_lock
+from .storage import StoredFileError, atomic_write, parse_json, read_bytes, read_json
 
 if TYPE_CHECKING:
     from .client import StreamkapClient
@@ -53,7 +59,6 @@ __all__ = [
     "find_lock",
 ]
 
-LOCK_FILE = "streamkap-schemas.lock"
 _THREAD_LOCK = threading.Lock()
 DEFAULT_TTL = dt.timedelta(days=7)
 
@@ -73,38 +78,14 @@ def _ttl_from_env() -> dt.timedelta:
     raw = os.environ.get("STREAMKAP_SCHEMA_TTL_DAYS", "")
     try:
         return dt.timedelta(days=float(raw)) if raw.strip() else DEFAULT_TTL
-    except ValueError:
+    except OverflowError:  # inf, 1e10: never stale
+        return dt.timedelta.max if float(raw) > 0 else DEFAULT_TTL
+    except ValueError:  # not a number, nan
         return DEFAULT_TTL
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _dump(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 @dataclass(frozen=True)
@@ -128,60 +109,36 @@ class PullResult:
     message: str = ""
 
 
-@dataclass(frozen=True)
-class LockFile:
-    """``streamkap-schemas.lock``: one pinned version per connector."""
-
-    path: Path
-    pins: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> LockFile:
-        p = Path(path)
-        try:
-            data = json.loads(p.read_bytes())
-            pins = data["connectors"]
-            if not isinstance(pins, dict) or not all(
-                isinstance(v, dict) and isinstance(v.get("version"), str) for v in pins.values()
-            ):
-                raise ValueError("'connectors' must map codes to {version, sha256}")
-        except FileNotFoundError:
-            raise CacheError(f"{p}: lock file not found") from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CacheError(f"{p}: not a valid lock file ({exc})") from None
-        return cls(p, {str(k): dict(v) for k, v in pins.items()})
-
-    def write(self) -> None:
-        body = {
-            "$comment": "Written by `streamkap-config schemas lock`; pins the schema each "
-            "connector is validated against. Commit it; regenerate it to update.",
-            "connectors": {code: self.pins[code] for code in sorted(self.pins)},
-        }
-        _atomic_write(self.path, _dump(body))
+_CODE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
+_VERSION = re.compile(r"[0-9a-f]{64}")
+_TEMP_MAX_AGE = 3600.0  # seconds: a temp file this old belongs to a killed writer
 
 
-def find_lock(start: str | os.PathLike[str]) -> Path | None:
-    """The nearest ``streamkap-schemas.lock`` in ``start`` or a parent directory."""
-    here = os.path.abspath(start)
-    if not os.path.isdir(here):
-        here = os.path.dirname(here)
-    while True:
-        candidate = os.path.join(here, LOCK_FILE)
-        if os.path.isfile(candidate):
-            return Path(candidate)
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
+def valid_code(code: object) -> bool:
+    """A connector code as the API spells them: lower-case letters, digits, ``_`` and ``-``."""
+    return isinstance(code, str) and _CODE.fullmatch(code) is not None
+
+
+def _timestamp(value: object) -> str | None:
+    """An ISO 8601 time with a time zone, or None for anything else."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return value if parsed.tzinfo is not None else None
 
 
 class SchemaCache:
-    """Connector schemas from the lock pin, the on-disk cache and the bundle.
+    """Connector schemas of one kind from the lock pin, the on-disk cache and the bundle.
 
     ``get(code)`` is local only, and reads the disk once per connector for the
     life of the instance (a pull through it refreshes that); make a new instance
-    to see what other processes pulled. ``pull()`` fetches from the API. Pass
-    the cache to :func:`~streamkap_config.validate_source` as ``schemas=``.
+    to see what other processes pulled. ``pull()`` fetches from the API.
+    :meth:`for_kind` gives the cache of another kind (sharing the directory,
+    the lock file and the notices). Pass the cache to
+    :func:`~streamkap_config.validate_document` as ``schemas=``.
     """
 
     def __init__(
@@ -191,28 +148,56 @@ class SchemaCache:
         lock: str | os.PathLike[str] | LockFile | None = None,
         ttl: dt.timedelta | None = None,
         api_url: str | None = None,
+        kind: str = "source",
     ) -> None:
+        if kind not in KINDS:
+            raise CacheError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.lock = lock if isinstance(lock, LockFile) or lock is None else LockFile.read(lock)
         self.ttl = ttl if ttl is not None else _ttl_from_env()
         self.api_url = api_url
+        self.kind = kind
         self.notices: list[str] = []
-        self._loaded: dict[tuple[str, str], SchemaVersion] = {}
+        self._loaded: dict[str, SchemaVersion] = {}
         # What get() chose per connector: a run over many files reads the disk once.
         self._chosen: dict[str, SchemaVersion | None] = {}
         self._bad: set[Path] = set()
+        self._kinds: dict[str, SchemaCache] = {kind: self}
+
+    def for_kind(self, kind: str) -> SchemaCache:
+        """The cache of ``kind`` over the same directory, lock file and notices."""
+        found = self._kinds.get(kind)
+        if found is None:
+            found = SchemaCache(
+                self.directory, lock=self.lock, ttl=self.ttl, api_url=self.api_url, kind=kind
+            )
+            found.notices = self.notices
+            found._kinds = self._kinds
+            self._kinds[kind] = found
+        return found
 
     # -- reading --------------------------------------------------------------------------
 
     def __repr__(self) -> str:
         lock = f", lock={str(self.lock.path)!r}" if self.lock else ""
-        return f"SchemaCache({str(self.directory)!r}{lock})"
+        return f"SchemaCache({str(self.directory)!r}, kind={self.kind!r}{lock})"
+
+    @property
+    def _bundled(self) -> Mapping[str, SchemaVersion]:
+        return bundled_schemas(self.kind)
+
+    @property
+    def _root(self) -> Path:
+        return self.directory / KINDS[self.kind].section
 
     def __iter__(self) -> Iterator[str]:
-        codes = set(bundled_schemas())
-        root = self.directory / "connectors"
-        if root.is_dir():
-            codes.update(p.name for p in root.iterdir() if (p / "current.json").is_file())
+        codes = set(self._bundled)
+        with contextlib.suppress(OSError):
+            codes.update(
+                p.name
+                for p in self._root.iterdir()
+                if valid_code(p.name) and (p / "current.json").is_file()
+            )
         return iter(sorted(codes))
 
     def __contains__(self, code: object) -> bool:
@@ -225,27 +210,48 @@ class SchemaCache:
 
             logging.getLogger(__name__).warning("%s", text)
 
+    def _label(self, code: str) -> str:
+        return code if self.kind == "source" else f"{self.kind} {code}"
+
     def _dir(self, code: str, version: str | None = None) -> Path:
-        if "/" in code or code.startswith(".") or (version and "/" in version):
+        if not valid_code(code) or (version is not None and not _VERSION.fullmatch(version)):
             raise SchemaUnavailableError(code, "not a valid connector code")
-        base = self.directory / "connectors" / code
+        base = self._root / code
         return base / version if version else base
 
     def _current(self, code: str) -> dict[str, Any] | None:
+        """``current.json`` of ``code`` if it is sound; a damaged one is reported once."""
+        path = self._dir(code) / "current.json"
         try:
-            data = json.loads((self._dir(code) / "current.json").read_bytes())
-        except (OSError, ValueError):
+            data = read_json(path)
+            if not isinstance(data, dict) or not _VERSION.fullmatch(str(data.get("version"))):
+                raise StoredFileError("no valid version")
+        except FileNotFoundError:
             return None
-        return data if isinstance(data, dict) and isinstance(data.get("version"), str) else None
+        except (OSError, StoredFileError) as exc:
+            if path not in self._bad:
+                self._bad.add(path)
+                self._notice(f"warning: ignoring damaged cache file {path}: {exc}")
+            return None
+        etag = data.get("etag")
+        return {
+            "version": data["version"],
+            "etag": etag if isinstance(etag, str) and len(etag) <= 512 else None,
+            "fetched_at": _timestamp(data.get("fetched_at")),
+        }
 
     def get(self, code: str) -> SchemaVersion | None:
         """The schema to validate ``code`` with: lock pin, then cache, then bundled.
 
-        Returns None for a connector nobody knows; raises
-        :class:`SchemaUnavailableError` when a pinned version is nowhere to be found.
+        Returns None for a connector nobody knows (or a code that cannot be
+        one); raises :class:`SchemaUnavailableError` when a pinned version is
+        nowhere to be found.
         """
-        if self.lock is not None and code in self.lock.pins:
-            return self._pinned(code, self.lock.pins[code])
+        if not valid_code(code):
+            return None
+        pinned = self.lock.pin(self.kind, code) if self.lock is not None else None
+        if pinned is not None:
+            return self._pinned(code, pinned)
         if code not in self._chosen:
             self._chosen[code] = self._choose(code)
         return self._chosen[code]
@@ -257,12 +263,11 @@ class SchemaCache:
             if found is not None:
                 self._check_age(code, found)
                 return found
-        return bundled_schemas().get(code, None)
+        return self._bundled.get(code, None)
 
-    def _pinned(self, code: str, pin: dict[str, str]) -> SchemaVersion:
-        version = pin["version"]
+    def _pinned(self, code: str, version: str) -> SchemaVersion:
         found = self._load_cached(code, version)
-        bundled = bundled_schemas()
+        bundled = self._bundled
         if found is None and code in bundled and bundled[code].version == version:
             found = bundled[code]
         if found is None:
@@ -275,41 +280,44 @@ class SchemaCache:
         return dataclasses.replace(found, origin="lock")
 
     def _check_age(self, code: str, version: SchemaVersion) -> None:
-        if not version.fetched_at:
+        fetched_at = _timestamp(version.fetched_at)
+        if fetched_at is None:
             return
-        try:
-            fetched = dt.datetime.fromisoformat(version.fetched_at)
-        except ValueError:
-            return
-        age = _now() - fetched
+        age = _now() - dt.datetime.fromisoformat(fetched_at)
         if age > self.ttl:
             self._notice(
-                f"notice: cached schema for {code} is {age.days} days old; "
+                f"notice: cached schema for {self._label(code)} is {age.days} days old; "
                 "run `streamkap-config schemas pull` to refresh it"
             )
 
     def _load_cached(self, code: str, version: str) -> SchemaVersion | None:
-        key = (code, version)
-        if key in self._loaded:
-            return self._loaded[key]
+        found = self._loaded.get(version)
+        if found is not None:
+            return found
         folder = self._dir(code, version)
         if not folder.is_dir():
             return None
         try:
-            meta = json.loads((folder / "meta.json").read_bytes())
-            raw = (folder / "definition.json").read_bytes()
-            if _sha256(raw) != version:
-                raise ValueError("definition.json fails its sha256 check")
-            definition = parse_definitions(json.loads(raw), code=code)[0]
-            schema_bytes = (folder / "schema.json").read_bytes()
-            if _sha256(schema_bytes) != meta.get("schema_sha256"):
-                raise ValueError("schema.json fails its sha256 check")
-            schema = json.loads(schema_bytes)
-        except (OSError, ValueError, DefinitionError, TypeError, AttributeError) as exc:
+            meta = read_json(folder / "meta.json")
+            if not isinstance(meta, dict):
+                raise StoredFileError("meta.json is not an object")
+            raw = read_bytes(folder / "definition.json")
+            if sha256_hex(raw) != version:
+                raise StoredFileError("definition.json fails its sha256 check")
+            definition = parse_definitions(parse_json(raw), code=code, kind=self.kind)[0]
+            _check_size(definition)
+            schema_bytes = read_bytes(folder / "schema.json")
+            if sha256_hex(schema_bytes) != meta.get("schema_sha256"):
+                raise StoredFileError("schema.json fails its sha256 check")
+            schema = parse_json(schema_bytes)
+            if not isinstance(schema, dict):
+                raise StoredFileError("schema.json is not an object")
+        except (OSError, StoredFileError, DefinitionError) as exc:
             if folder not in self._bad:
                 self._bad.add(folder)
                 self._notice(
-                    f"warning: ignoring cached schema {code} {version[:12]} in {folder}: {exc}"
+                    f"warning: ignoring cached schema {self._label(code)} {version[:12]} "
+                    f"in {folder}: {exc}"
                 )
             return None
         from .jsonschema_gen import GENERATOR_VERSION, config_schema
@@ -317,7 +325,7 @@ class SchemaCache:
         if meta.get("generator_version") != GENERATOR_VERSION:
             # Generated by another release: regenerate from the definition.
             schema = config_schema(definition)
-        return self._remember(definition, schema, meta.get("fetched_at"))
+        return self._remember(definition, schema, _timestamp(meta.get("fetched_at")))
 
     def _remember(
         self, definition: ConnectorDefinition, schema: Any, fetched_at: str | None
@@ -334,7 +342,7 @@ class SchemaCache:
             generator_version=GENERATOR_VERSION,
             fetched_at=fetched_at,
         )
-        self._loaded[(definition.code, definition.version)] = found
+        self._loaded[definition.version] = found
         self._chosen.pop(definition.code, None)
         return found
 
@@ -343,32 +351,26 @@ class SchemaCache:
         infos: list[VersionInfo] = []
         current = self._current(code)
         folder = self._dir(code)
-        if folder.is_dir():
+        with contextlib.suppress(OSError):
             for sub in folder.iterdir():
-                if not sub.is_dir():
+                if not _VERSION.fullmatch(sub.name) or not sub.is_dir():
                     continue
                 try:
-                    meta = json.loads((sub / "meta.json").read_bytes())
-                except (OSError, ValueError):
+                    meta = read_json(sub / "meta.json")
+                except (OSError, StoredFileError):
                     continue
-                infos.append(
-                    VersionInfo(
-                        code,
-                        sub.name,
-                        "cache",
-                        meta.get("fetched_at"),
-                        current is not None and current["version"] == sub.name,
-                    )
-                )
+                fetched = _timestamp(meta.get("fetched_at")) if isinstance(meta, dict) else None
+                is_current = current is not None and current["version"] == sub.name
+                infos.append(VersionInfo(code, sub.name, "cache", fetched, is_current))
         infos.sort(key=lambda i: i.fetched_at or "", reverse=True)
-        bundled = bundled_schemas()
+        bundled = self._bundled
         if code in bundled:
             infos.append(VersionInfo(code, bundled[code].version, "bundled"))
         return infos
 
     def load(self, code: str, version: str) -> SchemaVersion:
         """A specific version by its id or a unique prefix (or ``bundled``, ``current``)."""
-        bundled = bundled_schemas()
+        bundled = self._bundled
         if version == "bundled":
             if code not in bundled:
                 raise SchemaUnavailableError(code, "no bundled version")
@@ -402,8 +404,9 @@ class SchemaCache:
             current = self._current(code)
             new = current["version"] if current else "bundled"
         if old is None:
-            if self.lock is not None and code in self.lock.pins:
-                old = self.lock.pins[code]["version"]
+            pinned = self.lock.pin(self.kind, code) if self.lock is not None else None
+            if pinned is not None:
+                old = pinned
             else:
                 cached = [
                     i for i in self.versions(code) if i.origin == "cache" and i.version != new
@@ -437,17 +440,19 @@ class SchemaCache:
         """Add a fetched definition to the cache and make it the current version."""
         from .jsonschema_gen import GENERATOR_VERSION, config_schema
 
+        _check_size(definition)
         code, version = definition.code, definition.version
         raw = canonical_json(dict(definition.raw))
         schema = config_schema(definition)
-        schema_bytes = _dump(schema)
+        schema_bytes = dump_json(schema)
         fetched_at = _now().isoformat(timespec="seconds")
         meta = {
+            "kind": self.kind,
             "connector": code,
             "display_name": definition.display_name,
             "version": version,
-            "definition_sha256": _sha256(raw),
-            "schema_sha256": _sha256(schema_bytes),
+            "definition_sha256": sha256_hex(raw),
+            "schema_sha256": sha256_hex(schema_bytes),
             "etag": etag,
             "fetched_at": fetched_at,
             "url": url,
@@ -456,14 +461,16 @@ class SchemaCache:
         folder = self._dir(code, version)
         try:
             with self._write_lock():
-                _atomic_write(folder / "definition.json", raw)
-                _atomic_write(folder / "schema.json", schema_bytes)
-                _atomic_write(folder / "meta.json", _dump(meta))
+                _sweep(self._dir(code))
+                atomic_write(folder / "definition.json", raw)
+                atomic_write(folder / "schema.json", schema_bytes)
+                atomic_write(folder / "meta.json", dump_json(meta))
                 current = {"version": version, "etag": etag, "fetched_at": fetched_at}
-                _atomic_write(self._dir(code) / "current.json", _dump(current))
+                atomic_write(self._dir(code) / "current.json", dump_json(current))
         except OSError as exc:
             raise CacheError(f"cannot write to cache {self.directory}: {exc}") from None
         self._bad.discard(folder)
+        self._bad.discard(self._dir(code) / "current.json")
         return self._remember(definition, schema, fetched_at)
 
     def _touch(self, code: str) -> None:
@@ -472,15 +479,16 @@ class SchemaCache:
             return
         current["fetched_at"] = _now().isoformat(timespec="seconds")
         with self._write_lock():
-            _atomic_write(self._dir(code) / "current.json", _dump(current))
+            atomic_write(self._dir(code) / "current.json", dump_json(current))
             meta_path = self._dir(code, current["version"]) / "meta.json"
             try:
-                meta = json.loads(meta_path.read_bytes())
-                meta["fetched_at"] = current["fetched_at"]
-                _atomic_write(meta_path, _dump(meta))
-            except (OSError, ValueError):
+                meta = read_json(meta_path)
+                if isinstance(meta, dict):
+                    meta["fetched_at"] = current["fetched_at"]
+                    atomic_write(meta_path, dump_json(meta))
+            except (OSError, StoredFileError):
                 pass
-        self._loaded.pop((code, current["version"]), None)
+        self._loaded.pop(current["version"], None)
         self._chosen.pop(code, None)
 
     def pull(
@@ -491,15 +499,21 @@ class SchemaCache:
         concurrency: int = 16,
         progress: Callable[[PullResult], None] | None = None,
     ) -> list[PullResult]:
-        """Fetch connector definitions from the API into the cache.
+        """Fetch connector definitions of this cache's kind from the API into the cache.
 
         ``codes=None`` fetches every connector in one request; otherwise one
         request per code, up to ``concurrency`` (16) at a time, each sending the
         stored ETag. A bad response is reported in its :class:`PullResult`
-        and never cached; the previous version stays current.
+        and never cached; the previous version stays current. Transform
+        definitions are bundled only (no endpoint serves them).
         """
         from .client import StreamkapClient
 
+        if KINDS[self.kind].definitions_path is None:
+            raise CacheError(f"{KINDS[self.kind].plural} are bundled only: nothing to pull")
+        for code in codes or ():
+            if not valid_code(code):
+                raise CacheError(f"{code!r} is not a connector code")
         own = client is None
         if client is None:
             client = StreamkapClient.from_env(base_url=self.api_url)
@@ -528,11 +542,11 @@ class SchemaCache:
         has_current = current is not None and self._load_cached(code, current["version"])
         etag = current.get("etag") if current and has_current else None
         try:
-            response = client.get_connectors(code, etag=etag)
+            response = client.get_connectors(code, etag=etag, kind=self.kind)
             if response.not_modified:
                 self._touch(code)
                 return PullResult(code, "unchanged", current["version"] if current else None)
-            definition = parse_definitions(response.data, code=code)[0]
+            definition = parse_definitions(response.data, code=code, kind=self.kind)[0]
             if current and current["version"] == definition.version and has_current:
                 self.store(definition, etag=response.etag, url=response.url)
                 return PullResult(code, "unchanged", definition.version)
@@ -545,41 +559,92 @@ class SchemaCache:
 
     def _pull_all(self, client: StreamkapClient) -> list[PullResult]:
         try:
-            response = client.get_connectors(None)
-            codes = {v: c for c, v in bundled_schemas().display_names().items()}
-            definitions = parse_definitions(response.data, codes=codes)
-        except DefinitionError as exc:
-            return [PullResult("*", "error", None, f"not a valid connector definition: {exc}")]
+            response = client.get_connectors(None, kind=self.kind)
         except StreamkapConfigError as exc:
             return [PullResult("*", "error", None, str(exc))]
+        if not isinstance(response.data, dict) or not response.data:
+            return [PullResult("*", "error", None, "not a valid connector definition")]
+        codes = {v: c for c, v in bundled_schemas(self.kind).display_names().items()}
         results = []
-        for definition in definitions:
-            current = self._current(definition.code)
-            changed = current is None or current["version"] != definition.version
-            self.store(definition, etag=None, url=response.url)
+        # One connector at a time: a bad one is reported, the good ones are stored.
+        for display_name, body in response.data.items():
+            try:
+                (definition,) = parse_definitions({display_name: body}, codes=codes, kind=self.kind)
+                if not valid_code(definition.code):
+                    raise DefinitionError(display_name, None, "not a valid connector code")
+                current = self._current(definition.code)
+                changed = current is None or current["version"] != definition.version
+                self.store(definition, etag=None, url=response.url)
+            except (DefinitionError, StreamkapConfigError) as exc:
+                name = str(display_name)[:60]
+                results.append(PullResult(name, "error", None, str(exc)))
+                continue
             status = "updated" if changed else "unchanged"
             results.append(PullResult(definition.code, status, definition.version))
         return results
 
     def write_lock(
-        self, path: str | os.PathLike[str] = LOCK_FILE, codes: Sequence[str] | None = None
+        self,
+        path: str | os.PathLike[str] = LOCK_FILE,
+        codes: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> LockFile:
-        """Pin the version :meth:`get` gives now, for ``codes`` (default: every connector)."""
+        """Pin the version :meth:`get` gives now, for ``codes`` of ``kinds``.
+
+        Default: every connector of every kind (``codes`` names codes of this
+        cache's kind unless ``kinds`` is given).
+        """
         previous = self.lock
-        self.lock = None
+        chosen = (
+            list(kinds) if kinds is not None else (list(KINDS) if codes is None else [self.kind])
+        )
+        for cache in self._kinds.values():
+            cache.lock = None
         try:
-            pins = {}
-            for code in codes if codes is not None else list(self):
-                found = self.get(code)
-                if found is None:
-                    raise SchemaUnavailableError(code, "unknown connector")
-                pins[code] = {
-                    "version": found.version,
-                    "sha256": _sha256(canonical_json(dict(found.definition.raw))),
-                    "origin": found.origin,
-                }
+            pins: dict[str, dict[str, dict[str, str]]] = {}
+            for kind in chosen:
+                cache = self.for_kind(kind)
+                cache.lock = None
+                for code in codes if codes is not None else list(cache):
+                    found = cache.get(code)
+                    if found is None:
+                        raise SchemaUnavailableError(code, f"unknown {KINDS[kind].label}")
+                    pins.setdefault(kind, {})[code] = {
+                        "version": found.version,
+                        "origin": found.origin,
+                    }
         finally:
-            self.lock = previous
+            for cache in self._kinds.values():
+                cache.lock = previous
         lock = LockFile(Path(path), pins)
         lock.write()
         return lock
+
+
+_MAX_PROPERTIES = 5_000
+
+
+def _check_size(definition: ConnectorDefinition) -> None:
+    # The largest public connector has under 100 properties; a huge one is hostile.
+    if len(definition.properties) > _MAX_PROPERTIES:
+        raise DefinitionError(
+            definition.display_name,
+            None,
+            f"{len(definition.properties):,} properties, over the limit of {_MAX_PROPERTIES:,}",
+        )
+
+
+def _sweep(folder: Path) -> None:
+    """Remove temp files that killed writers left behind (older than an hour)."""
+    import time
+
+    cutoff = time.time() - _TEMP_MAX_AGE
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+        for sub in os.scandir(folder):
+            if sub.is_dir(follow_symlinks=False) and _VERSION.fullmatch(sub.name):
+                _sweep(Path(sub.path))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .report import FileReport
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_SCHEMA = 0, 1, 2, 3
+KIND_CHOICES = ("source", "destination", "transform")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,9 +86,20 @@ def _check_options(parser: argparse.ArgumentParser, formats_help: str) -> None:
     parser.add_argument(
         "--connector",
         metavar="CODE",
-        help="the connector of files holding a bare config mapping; "
-        "a document naming another connector is an error",
+        help="the connector (transform type) of files holding a bare config mapping; "
+        "a document naming another is an error",
     )
+    parser.add_argument(
+        "--kind",
+        choices=KIND_CHOICES,
+        help="the kind of bare config mappings and of documents outside a list "
+        "(default: a document's own kind:, else source); a document of another kind "
+        "is kind-mismatch",
+    )
+
+
+def _kind_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--kind", choices=KIND_CHOICES, help=help_text)
 
 
 def _validate_options(parser: argparse.ArgumentParser) -> None:
@@ -106,7 +118,7 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    group.add_argument("-v", "--verbose", action="store_true", help="also list valid sources")
+    group.add_argument("-v", "--verbose", action="store_true", help="also list valid documents")
 
 
 def _root_parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -124,15 +136,15 @@ def _root_parser(prog: str, description: str) -> argparse.ArgumentParser:
 def _build_parser() -> argparse.ArgumentParser:
     parser = _root_parser(
         "streamkap-config",
-        "Validate Streamkap source configurations and build CreateSource bodies.",
+        "Validate Streamkap sources, destinations and transforms, and build their request bodies.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="validate source files")
+    p = sub.add_parser("validate", help="validate source, destination and transform files")
     _common(p, suppress=True)
     _validate_options(p)
 
-    p = sub.add_parser("payload", help="print the CreateSource JSON body of a valid file")
+    p = sub.add_parser("payload", help="print the request body (JSON) of a valid file")
     _common(p, suppress=True)
     p.add_argument("path", metavar="FILE", help="a YAML, JSON or TOML file, or - for stdin")
     _check_options(
@@ -169,10 +181,12 @@ def _build_parser() -> argparse.ArgumentParser:
     fmt_help = "text for people, json for scripts"
     s = ssub.add_parser("list", help="connectors with their schema versions")
     _common(s, suppress=True)
+    _kind_option(s, "list only this kind (default: every kind)")
     s.add_argument("--format", choices=("text", "json"), default="text", help=fmt_help)
     s = ssub.add_parser("show", help="the keys of one connector")
     _common(s, suppress=True)
     s.add_argument("code", metavar="CODE", help="connector code, e.g. postgresql")
+    _kind_option(s, "the kind of CODE (default: source, else the one kind that has CODE)")
     s.add_argument(
         "--format",
         choices=("text", "json"),
@@ -183,18 +197,21 @@ def _build_parser() -> argparse.ArgumentParser:
     _common(s, suppress=True)
     _api_option(s)
     s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
+    _kind_option(s, "the kind to pull (default: sources and destinations; with codes: source)")
     s.add_argument(
         "--concurrency", type=int, default=16, metavar="N", help="requests at a time (16)"
     )
     s = ssub.add_parser("lock", help="write streamkap-schemas.lock here")
     _common(s, suppress=True)
     s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
+    _kind_option(s, "pin only this kind (default: every kind; with codes: source)")
     s.add_argument(
         "--output", "-o", metavar="FILE", default=None, help="lock file path (default: ./)"
     )
     s = ssub.add_parser("diff", help="what changed between two schema versions")
     _common(s, suppress=True)
     s.add_argument("code", metavar="CODE", help="connector code")
+    _kind_option(s, "the kind of CODE (default: source, else the one kind that has CODE)")
     s.add_argument(
         "old",
         nargs="?",
@@ -211,13 +228,15 @@ def _build_parser() -> argparse.ArgumentParser:
     _common(s, suppress=True)
     s.add_argument("--editor", metavar="DIR", required=True, help="output directory")
     s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
+    _kind_option(s, "export only this kind (default: every kind; with codes: source)")
     return parser
 
 
 def _validate_parser() -> argparse.ArgumentParser:
     parser = _root_parser(
         "streamkap-validate",
-        "Validate Streamkap source configuration files (YAML, JSON, TOML).",
+        "Validate Streamkap source configurations, and destinations and transforms "
+        "(YAML, JSON, TOML).",
     )
     _validate_options(parser)
     return parser
@@ -282,18 +301,18 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(**kwargs)
 
 
-def _load(path: str, limits: Limits | None, connector: str | None) -> LoadedFile:
+def _load(path: str, limits: Limits | None, connector: str | None, kind: str | None) -> LoadedFile:
     """A file, or standard input for ``-`` (JSON when it starts with { or [, else YAML)."""
     from .loaders import Limits, load_file, load_text
 
     limits = limits or Limits()
     if path != "-":
-        return load_file(path, limits=limits, connector=connector)
+        return load_file(path, limits=limits, connector=connector, kind=kind)
     data = sys.stdin.buffer.read(limits.max_bytes + 1)
     if len(data) > limits.max_bytes:
         raise LoadError("<stdin>", f"input is over the limit of {limits.max_bytes:,} bytes")
     fmt = "json" if data.lstrip()[:1] in (b"{", b"[") else "yaml"
-    return load_text(data, "<stdin>", limits=limits, connector=connector, fmt=fmt)
+    return load_text(data, "<stdin>", limits=limits, connector=connector, fmt=fmt, kind=kind)
 
 
 def _unreadable(path: str, exc: LoadError) -> FileReport:
@@ -320,7 +339,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .loaders import iter_files
     from .project import check_names
     from .report import FileReport
-    from .validate import validate_source
+    from .validate import validate_document
 
     if args.max_bytes is not None and args.max_bytes <= 0:
         _err("error: --max-bytes must be positive")
@@ -333,14 +352,14 @@ def _run_validate(args: argparse.Namespace) -> int:
         _err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
     for path in files:
         try:
-            loaded = _load(path, limits, args.connector)
+            loaded = _load(path, limits, args.connector, args.kind)
         except LoadError as exc:
             reports.append(_unreadable(path, exc))
             continue
         report = FileReport(loaded.path, list(loaded.issues))
         cache = schemas.for_path(None if path == "-" else path)
-        for doc in loaded.sources:
-            result = validate_source(
+        for doc in loaded.documents:
+            result = validate_document(
                 doc,
                 mode=args.mode,
                 strict=args.strict,
@@ -348,7 +367,7 @@ def _run_validate(args: argparse.Namespace) -> int:
                 connector=args.connector,
                 no_plaintext_secrets=args.no_plaintext_secrets,
             )
-            report.sources.append((doc, result))
+            report.documents.append((doc, result))
         reports.append(report)
     check_names(reports)
     for notice in schemas.notices():
@@ -370,24 +389,28 @@ def _exit_code(reports: Sequence[FileReport]) -> int:
 
 def _run_payload(args: argparse.Namespace) -> int:
     from .errors import ConfigValidationError
+    from .payload import build_payload
     from .report import FileReport
-    from .validate import ValidationResult, build_payload
+    from .validate import ValidationResult
 
     try:
-        loaded = _load(args.path, None, args.connector)
+        loaded = _load(args.path, None, args.connector, args.kind)
     except LoadError as exc:
         _render([_unreadable(args.path, exc)], args, _report_stream(args))
         return EXIT_USAGE
-    docs = loaded.sources
+    docs = loaded.documents
     report = FileReport(loaded.path, list(loaded.issues))
     if any(i.severity == "error" for i in loaded.issues):
         _render([report], args, _report_stream(args))
         return EXIT_INVALID
+    from .kinds import KINDS
+
     for doc in docs:
         if doc.bare:
+            code_field = KINDS[doc.kind or "source"].code_field
             doc.data = {
                 "name": args.name or Path(args.path).stem,
-                "connector": args.connector,
+                code_field: args.connector,
                 "config": doc.data,
             }
             doc.base, doc.bare = (), False
@@ -420,10 +443,11 @@ def _run_payload(args: argparse.Namespace) -> int:
             )
         except ConfigValidationError as exc:
             failed = True
-            code = doc.data.get("connector") if isinstance(doc.data, dict) else None
+            kind = doc.declared_kind if doc.declared_kind in KINDS else "source"
+            code = doc.data.get(KINDS[kind].code_field) if isinstance(doc.data, dict) else None
             connector = code if isinstance(code, str) else None
-            result = ValidationResult(False, exc.issues, connector, None)
-            report.sources.append((doc, result))
+            result = ValidationResult(False, exc.issues, connector, None, kind)
+            report.documents.append((doc, result))
             continue
         bodies.append(
             body.model_dump(mode="json", exclude_none=True)
@@ -449,7 +473,7 @@ def _report_stream(args: argparse.Namespace) -> Any:
 
 
 def _names(loaded: LoadedFile) -> str:
-    names = [d.name or f"#{n + 1} (no name)" for n, d in enumerate(loaded.sources)]
+    names = [d.name or f"#{n + 1} (no name)" for n, d in enumerate(loaded.documents)]
     return "documents: " + ", ".join(names) if names else "no documents"
 
 
@@ -478,44 +502,78 @@ def _table(rows: list[list[str]]) -> str:
     )
 
 
+def _kinds_of(args: argparse.Namespace) -> list[str]:
+    """The kinds a schemas command covers: --kind, else every kind (sources with codes)."""
+    if args.kind:
+        return [args.kind]
+    return ["source"] if getattr(args, "codes", None) else list(KIND_CHOICES)
+
+
+def _cache_for_code(cache: SchemaCache, args: argparse.Namespace) -> SchemaCache:
+    """The cache of CODE's kind: --kind, else source, else the only kind that has it."""
+    if args.kind:
+        return cache.for_kind(args.kind)
+    if cache.get(args.code) is None:
+        having = [k for k in KIND_CHOICES if cache.for_kind(k).get(args.code) is not None]
+        if len(having) == 1:
+            return cache.for_kind(having[0])
+    return cache
+
+
 def _run_schemas(args: argparse.Namespace) -> int:
     schemas = _Schemas(args)
     cache = schemas.for_path(os.getcwd())
     command = args.schemas_command
     if command == "list":
         rows = []
-        for code in cache:
-            found = cache.get(code)
-            if found is None:
-                continue
-            rows.append(
-                {
-                    "connector": code,
-                    "display_name": found.display_name,
-                    "version": found.version,
-                    "origin": found.origin,
-                    "age": _age(found.fetched_at),
-                }
-            )
+        for kind in _kinds_of(args):
+            kind_cache = cache.for_kind(kind)
+            for code in kind_cache:
+                found = kind_cache.get(code)
+                if found is None:
+                    continue
+                rows.append(
+                    {
+                        "kind": kind,
+                        "connector": code,
+                        "display_name": found.display_name,
+                        "version": found.version,
+                        "origin": found.origin,
+                        "age": _age(found.fetched_at),
+                    }
+                )
         if args.format == "json":
             sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         else:
-            table = [["CONNECTOR", "DISPLAY NAME", "VERSION", "ORIGIN", "AGE"]]
+            table = [["KIND", "CONNECTOR", "DISPLAY NAME", "VERSION", "ORIGIN", "AGE"]]
             table += [
-                [r["connector"], r["display_name"], r["version"][:12], r["origin"], r["age"]]
+                [
+                    r["kind"],
+                    r["connector"],
+                    r["display_name"],
+                    r["version"][:12],
+                    r["origin"],
+                    r["age"],
+                ]
                 for r in rows
             ]
             sys.stdout.write(_table(table) + "\n")
     elif command == "show":
-        return _show(cache, args)
+        return _show(_cache_for_code(cache, args), args)
     elif command == "pull":
-        return _pull(cache, args)
+        kinds = (
+            [args.kind] if args.kind else (["source"] if args.codes else ["source", "destination"])
+        )
+        failed = False
+        for kind in kinds:
+            failed = _pull(cache.for_kind(kind), args) or failed
+        return EXIT_SCHEMA if failed else EXIT_OK
     elif command == "lock":
         out = args.output or os.path.join(os.getcwd(), "streamkap-schemas.lock")
-        lock = cache.write_lock(out, args.codes or None)
-        sys.stdout.write(f"wrote {out} ({len(lock.pins)} connectors pinned)\n")
+        lock = cache.write_lock(out, args.codes or None, _kinds_of(args))
+        sys.stdout.write(f"wrote {out} ({len(lock)} connectors pinned)\n")
     elif command == "diff":
-        diff = cache.diff(args.code, args.old, args.new)
+        diff = _cache_for_code(cache, args).diff(args.code, args.old, args.new)
         if args.format == "json":
             sys.stdout.write(json.dumps(diff.as_dict(), indent=2) + "\n")
         else:
@@ -531,24 +589,30 @@ def _run_schemas(args: argparse.Namespace) -> int:
 
         target = Path(args.editor)
         target.mkdir(parents=True, exist_ok=True)
-        codes = args.codes or list(cache)
-        for code in codes:
-            found = cache.get(code)
-            if found is None:
-                raise _unknown_connector(cache, code)
-            text = json.dumps(editor_schema(found.definition), indent=2, ensure_ascii=False)
-            (target / f"{code}.json").write_text(text + "\n", encoding="utf-8")
-        sys.stdout.write(f"wrote {len(codes)} editor schemas to {target}\n")
+        written = 0
+        for kind in _kinds_of(args):
+            kind_cache = cache.for_kind(kind)
+            for code in args.codes or list(kind_cache):
+                found = kind_cache.get(code)
+                if found is None:
+                    raise _unknown_connector(kind_cache, code)
+                text = json.dumps(editor_schema(found.definition), indent=2, ensure_ascii=False)
+                name = code if kind == "source" else f"{kind}-{code}"
+                (target / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+                written += 1
+        sys.stdout.write(f"wrote {written} editor schemas to {target}\n")
     for notice in schemas.notices():
         _err(notice)
     return EXIT_OK
 
 
 def _unknown_connector(cache: SchemaCache, code: str) -> SchemaUnavailableError:
+    from .kinds import KINDS
     from .validate import suggest_connectors
 
     near = suggest_connectors(code, cache)
-    reason = "unknown connector" + (f" (did you mean {', '.join(near)}?)" if near else "")
+    label = KINDS[cache.kind].label
+    reason = f"unknown {label}" + (f" (did you mean {', '.join(near)}?)" if near else "")
     return SchemaUnavailableError(code, reason)
 
 
@@ -596,18 +660,20 @@ def _show(cache: SchemaCache, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _pull(cache: SchemaCache, args: argparse.Namespace) -> int:
+def _pull(cache: SchemaCache, args: argparse.Namespace) -> bool:
+    """Pull one kind; True when something failed."""
     from .cache import PullResult
 
     tty = _color(sys.stderr)
     done = [0]
     total = len(args.codes) if args.codes else None
+    prefix = "" if cache.kind == "source" else f"{cache.kind} "
 
     def progress(result: PullResult) -> None:
         done[0] += 1
         if tty:
             count = f"{done[0]}/{total}" if total else str(done[0])
-            sys.stderr.write(f"\r\033[Kpulling schemas: {count} ({result.connector})")
+            sys.stderr.write(f"\r\033[Kpulling {prefix}schemas: {count} ({result.connector})")
             sys.stderr.flush()
 
     results = cache.pull(args.codes or None, concurrency=args.concurrency, progress=progress)
@@ -617,10 +683,10 @@ def _pull(cache: SchemaCache, args: argparse.Namespace) -> int:
     for r in results:
         if r.status == "error":
             failed = True
-            _err(f"error: {r.connector}: {r.message}")
+            _err(f"error: {prefix}{r.connector}: {r.message}")
         else:
-            sys.stdout.write(f"{r.connector}: {r.status} {(r.version or '')[:12]}\n")
-    return EXIT_SCHEMA if failed else EXIT_OK
+            sys.stdout.write(f"{prefix}{r.connector}: {r.status} {(r.version or '')[:12]}\n")
+    return failed
 
 
 def _dispatch(args: argparse.Namespace) -> int:

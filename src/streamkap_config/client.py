@@ -238,9 +238,19 @@ class StreamkapClient:
         base = self.backoff * (2 ** (attempt - 1))
         return float(base * (0.5 + random.random()))
 
-    def get_connectors(self, code: str | None, *, etag: str | None = None) -> ConnectorsResponse:
-        """``GET /sources/connectors[?connector_code=code]``, conditional on ``etag``."""
-        url = f"{self.base_url}/sources/connectors"
+    def get_connectors(
+        self, code: str | None, *, etag: str | None = None, kind: str = "source"
+    ) -> ConnectorsResponse:
+        """``GET /sources/connectors[?connector_code=code]``, conditional on ``etag``.
+
+        ``kind="destination"`` asks ``/destinations/connectors``.
+        """
+        from .kinds import KINDS
+
+        path = KINDS[kind].definitions_path
+        if path is None:
+            raise ApiError("GET", self.base_url, None, f"no endpoint serves {kind} definitions")
+        url = f"{self.base_url}{path}"
         params = {"connector_code": code} if code else None
         shown = url + (f"?connector_code={code}" if code else "")
         headers = {"If-None-Match": etag} if etag else None
@@ -259,12 +269,14 @@ class StreamkapClient:
             ) from None
         return ConnectorsResponse(shown, data, response.headers.get("ETag"))
 
-    def connector_definitions(self, code: str | None = None) -> tuple[ConnectorDefinition, ...]:
-        """Parsed definitions of one connector, or of all of them."""
-        response = self.get_connectors(code)
+    def connector_definitions(
+        self, code: str | None = None, *, kind: str = "source"
+    ) -> tuple[ConnectorDefinition, ...]:
+        """Parsed definitions of one connector of ``kind``, or of all of them."""
+        response = self.get_connectors(code, kind=kind)
         if code is not None:
-            return parse_definitions(response.data, code=code)
+            return parse_definitions(response.data, code=code, kind=kind)
         from .bundle import bundled_schemas
 
-        codes = {v: c for c, v in bundled_schemas().display_names().items()}
-        return parse_definitions(response.data, codes=codes)
+        codes = {v: c for c, v in bundled_schemas(kind).display_names().items()}
+        return parse_definitions(response.data, codes=codes, kind=kind)

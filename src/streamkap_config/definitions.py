@@ -32,7 +32,10 @@ __all__ = [
     "parse_definitions",
 ]
 
-Kind = Literal["string", "integer", "boolean", "enum", "array"]
+Kind = Literal["string", "integer", "boolean", "enum", "array", "map"]
+
+#: What a map-valued property (``terraform_type``) holds per entry.
+_MAP_VALUES = {"Map": "string", "MapNested": "object"}
 
 # Every spelling of a control seen in the API's documentation, to one name.
 CONTROLS: Mapping[str, str] = {
@@ -131,11 +134,15 @@ class Property:
     set_once: bool = False
     terraform_attribute: str | None = None
     aliases: tuple[str, ...] = ()
+    # A map-valued property: "string" or "object" entries (from ``terraform_type``).
+    map_of: str | None = None
+    # Sent to the API as a JSON-encoded string (``json_string``).
+    json_string: bool = False
 
     @property
     def kind(self) -> Kind:
-        """The value kind the control asks for."""
-        return _KIND_OF_CONTROL[self.control]
+        """The value kind the control asks for (``map`` for a map-valued property)."""
+        return "map" if self.map_of is not None else _KIND_OF_CONTROL[self.control]
 
     @property
     def secret(self) -> bool:
@@ -159,21 +166,17 @@ class ConnectorDefinition:
     display_name: str
     properties: tuple[Property, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    kind: str = "source"  # source, destination or transform: never guessed from the code
     _by_name: Mapping[str, Property] = field(init=False, repr=False, compare=False)
+    version: str = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Frozen values computed once at construction (the version hashes ``raw``).
         object.__setattr__(self, "_by_name", {p.name: p for p in self.properties})
+        object.__setattr__(self, "version", definition_version(self.raw))
 
     def __hash__(self) -> int:
-        return hash((self.code, self.version))
-
-    @property
-    def version(self) -> str:
-        cached = self.__dict__.get("_version")
-        if cached is None:
-            cached = definition_version(self.raw)
-            object.__setattr__(self, "_version", cached)
-        return str(cached)
+        return hash((self.kind, self.code, self.version))
 
     def get(self, name: str) -> Property | None:
         """The property called ``name`` (its exact API name), or None."""
@@ -193,8 +196,12 @@ def parse_definitions(
     *,
     code: str | None = None,
     codes: Mapping[str, str] | None = None,
+    kind: str = "source",
 ) -> tuple[ConnectorDefinition, ...]:
-    """Parse a ``GET /sources/connectors`` response.
+    """Parse a ``GET /sources/connectors`` (or ``/destinations/connectors``) response.
+
+    ``kind`` is the kind of connector the response describes (the endpoint
+    that served it); the definitions carry it.
 
     Accepted shapes: ``{"<Display Name>": [property, ...]}`` (one or several
     connectors) and ``{"<Display Name>": {"config": [property, ...], ...}}``.
@@ -239,6 +246,7 @@ def parse_definitions(
                 display_name=display_name,
                 properties=props,
                 raw={display_name: props_raw},
+                kind=kind,
             )
         )
     return tuple(result)
@@ -346,6 +354,10 @@ def _parse_property(connector: str, index: int, raw: Any) -> Property:
         raise fail(f"{name}: 'terraform_attribute' must be a non-empty string")
     tab = raw.get("tab")
     value_type = value.get("type", "raw")
+    tf_type = raw.get("terraform_type")
+    map_of = _MAP_VALUES.get(tf_type) if isinstance(tf_type, str) else None
+    if map_of is not None and kind != "string":
+        raise fail(f"{name}: a map-valued property needs a text control, not {control!r}")
 
     return Property(
         name=name,
@@ -367,6 +379,8 @@ def _parse_property(connector: str, index: int, raw: Any) -> Property:
         set_once=flag(raw, "set_once", False),
         terraform_attribute=tf,
         aliases=tuple(aliases),
+        map_of=map_of,
+        json_string=flag(raw, "json_string", False),
     )
 
 

@@ -1,4 +1,4 @@
-"""A source document as loaded from a file: the data plus where everything is.
+"""A document as loaded from a file: the data plus where everything is.
 
 Kept free of parser imports so that validation can use it without loading any.
 """
@@ -9,9 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Positions", "SourceDocument", "Tokens"]
+__all__ = ["YAML11_BOOLEAN_WORDS", "Document", "Positions", "SourceDocument", "Tokens"]
 
 Tokens = tuple[str, ...]
+
+#: Bare words a YAML 1.1 reader takes for booleans (YAML 1.2, and we, keep them strings).
+YAML11_BOOLEAN_WORDS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
 @dataclass
@@ -50,12 +53,14 @@ class Positions:
 
 
 @dataclass
-class SourceDocument:
-    """One source definition inside a file.
+class Document:
+    """One document inside a file: a source, destination or transform body.
 
-    ``data`` is the CreateSource body as written (or, with ``bare``, just the
+    ``data`` is the request body as written (or, with ``bare``, just the
     config mapping, validated against ``connector``); ``base`` the tokens of
     ``data`` within the file (``("sources", "0")`` for the first of a list).
+    ``kind`` is the kind the file gives it (the list it stands in, or
+    ``--kind``); None lets the document's own ``kind:`` decide.
     """
 
     data: Any
@@ -65,14 +70,15 @@ class SourceDocument:
     bare: bool = False
     connector: str | None = None
     issues: list[Any] = field(default_factory=list)
+    kind: str | None = None
 
     def __repr__(self) -> str:
         # The data holds the values as written, secrets included: never shown.
         keys = len(self.data) if isinstance(self.data, Mapping) else 0
         return (
-            f"SourceDocument(path={self.path!r}, base={self.base!r}, name={self.name!r}, "
-            f"bare={self.bare!r}, connector={self.connector!r}, fields={keys}, "
-            f"issues={len(self.issues)})"
+            f"Document(path={self.path!r}, base={self.base!r}, kind={self.declared_kind!r}, "
+            f"name={self.name!r}, bare={self.bare!r}, connector={self.connector!r}, "
+            f"fields={keys}, issues={len(self.issues)})"
         )
 
     @property
@@ -81,3 +87,15 @@ class SourceDocument:
             name = self.data.get("name")
             return name if isinstance(name, str) else None
         return None
+
+    @property
+    def declared_kind(self) -> str:
+        """The kind as the file gives it, else as the document says, else ``source``."""
+        if self.kind is not None:
+            return self.kind
+        declared = self.data.get("kind") if isinstance(self.data, Mapping) else None
+        return declared if isinstance(declared, str) else "source"
+
+
+#: The v0.1 name of :class:`Document`.
+SourceDocument = Document

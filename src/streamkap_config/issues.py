@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["CODES", "Issue", "Severity", "describe_value", "pointer_label", "to_pointer"]
+if TYPE_CHECKING:
+    from .document import Document, Positions, Tokens
+
+__all__ = [
+    "CODES",
+    "Collector",
+    "Issue",
+    "Severity",
+    "describe_value",
+    "pointer_label",
+    "to_pointer",
+]
+
+#: The hint a string check gives a number or a boolean; a YAML note says more.
+QUOTE_HINT = "write the value in quotes to make it a string"
 
 Severity = Literal["error", "warning"]
 
@@ -28,6 +43,7 @@ CODES = (
     "envelope",
     "schema-unavailable",
     "duplicate-name",
+    "kind-mismatch",
 )
 
 
@@ -112,3 +128,64 @@ def describe_value(value: Any, secret: bool = False) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return _kind(value)
+
+
+class Collector:
+    """Collects the issues of one document, with their positions, each once."""
+
+    def __init__(self, doc: Document) -> None:
+        self.positions: Positions | None = doc.positions
+        self.base = doc.base
+        self.issues: list[Issue] = []
+        self._seen: set[Issue] = set()
+
+    def add(
+        self,
+        code: str,
+        severity: Severity,
+        tokens: Tokens,
+        text: str,
+        *,
+        key: str | None = None,
+        hint: str | None = None,
+        at_key: bool = False,
+        label: Tokens | None = None,
+        secret: bool = False,
+    ) -> None:
+        full = self.base + tokens
+        pointer = to_pointer(full)
+        line = column = None
+        if self.positions is not None:
+            pos = self.positions.of_key(full) if at_key else self.positions.of_value(full)
+            if pos is not None:
+                line, column = pos
+            if (hint is None or hint == QUOTE_HINT) and code == "type" and not secret:
+                # How a YAML reader took a bare word says more than "quote it"; it quotes
+                # the word, so never for secrets, and only where the type is the problem.
+                hint = self.positions.notes.get(full, hint)
+        message = f"{pointer_label(tokens if label is None else label)}: {text}"
+        issue = Issue(code, severity, message, key, pointer, line, column, hint)
+        # The same finding reached twice is reported once; distinct findings all stay.
+        if issue not in self._seen:
+            self._seen.add(issue)
+            self.issues.append(issue)
+
+    @staticmethod
+    def merge(*groups: Iterable[Issue]) -> tuple[Issue, ...]:
+        """Issues of several runs over one document, in file order."""
+        merged = [i for group in groups for i in group]
+        return tuple(sorted(merged, key=lambda i: (i.line is None, i.line or 0, i.column or 0)))
+
+    def sorted(self) -> tuple[Issue, ...]:
+        order = {id(issue): n for n, issue in enumerate(self.issues)}
+        return tuple(
+            sorted(
+                self.issues,
+                key=lambda i: (
+                    i.line is None,
+                    i.line or 0,
+                    i.column or 0,
+                    order[id(i)],
+                ),
+            )
+        )

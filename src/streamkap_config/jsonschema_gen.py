@@ -27,6 +27,7 @@ __all__ = [
     "GENERATOR_VERSION",
     "config_schema",
     "config_schema_id",
+    "envelope_id",
     "envelope_schema",
     "registry",
 ]
@@ -36,9 +37,14 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENVELOPE_ID = "urn:streamkap-config:create-source"
 
 
-def config_schema_id(code: str, version: str) -> str:
-    """The ``$id`` of a connector's config schema: stable per content version."""
-    return f"urn:streamkap-config:source:{code}:{version}"
+def config_schema_id(code: str, version: str, kind: str = "source") -> str:
+    """The ``$id`` of a connector's config schema: stable per kind and content version."""
+    return f"urn:streamkap-config:{kind}:{code}:{version}"
+
+
+def envelope_id(kind: str = "source") -> str:
+    """The ``$id`` of the request body schema of ``kind``."""
+    return ENVELOPE_ID if kind == "source" else f"urn:streamkap-config:create-{kind}"
 
 
 def property_schema(prop: Property) -> dict[str, Any]:
@@ -57,6 +63,9 @@ def property_schema(prop: Property) -> dict[str, Any]:
             schema["maximum"] = prop.maximum
     elif kind == "enum":
         schema = {"enum": list(prop.raw_values or ())}
+    elif kind == "map":
+        entry = "string" if prop.map_of == "string" else "object"
+        schema = {"type": "object", "additionalProperties": {"type": entry}}
     else:
         items: dict[str, Any] = {"type": "string"}
         if prop.raw_values:
@@ -142,8 +151,8 @@ def config_schema(defn: ConnectorDefinition) -> dict[str, Any]:
         conditional.append({"if": test, "then": {"required": [prop.name]}})
     schema: dict[str, Any] = {
         "$schema": DIALECT,
-        "$id": config_schema_id(defn.code, defn.version),
-        "title": f"{defn.display_name} source configuration",
+        "$id": config_schema_id(defn.code, defn.version, defn.kind),
+        "title": f"{defn.display_name} {defn.kind} configuration",
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
@@ -153,6 +162,7 @@ def config_schema(defn: ConnectorDefinition) -> dict[str, Any]:
     if conditional:
         schema["allOf"] = conditional
     schema["x-streamkap"] = {
+        "kind": defn.kind,
         "connector": defn.code,
         "display_name": defn.display_name,
         "version": defn.version,
@@ -162,28 +172,38 @@ def config_schema(defn: ConnectorDefinition) -> dict[str, Any]:
     return schema
 
 
-def envelope_schema(connectors: Mapping[str, str]) -> dict[str, Any]:
-    """The CreateSource body schema. ``connectors`` maps code -> config schema ``$id``."""
+def envelope_schema(connectors: Mapping[str, str], kind: str = "source") -> dict[str, Any]:
+    """The request body schema of ``kind``. ``connectors`` maps code -> config schema ``$id``."""
+    from .kinds import KINDS
+
+    spec = KINDS[kind]
     codes = sorted(connectors)
+    field_schemas: dict[str, Any] = {
+        "created_from": {"enum": list(CREATED_FROM), "default": "api"},
+        "desired_state": {"enum": list(DESIRED_STATES)},
+        "kc_cluster_id": {"type": "string", "minLength": 1},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    }
     return {
         "$schema": DIALECT,
-        "$id": ENVELOPE_ID,
-        "title": "CreateSource request body (POST /sources)",
+        "$id": envelope_id(kind),
+        "title": f"{kind} request body (POST /{spec.plural})",
         "type": "object",
-        "required": ["name", "connector", "config"],
+        "required": ["name", spec.code_field, "config"],
         "additionalProperties": False,
         "properties": {
+            "kind": {"const": kind},
             "name": {"type": "string", "minLength": 1, "pattern": "\\S"},
-            "connector": {"enum": codes},
+            spec.code_field: {"enum": codes},
             "config": {"type": "object"},
-            "created_from": {"enum": list(CREATED_FROM), "default": "api"},
-            "desired_state": {"enum": list(DESIRED_STATES)},
-            "kc_cluster_id": {"type": "string", "minLength": 1},
-            "tags": {"type": "array", "items": {"type": "string"}},
+            **{f: field_schemas[f] for f in spec.fields},
         },
         "allOf": [
             {
-                "if": {"properties": {"connector": {"const": code}}, "required": ["connector"]},
+                "if": {
+                    "properties": {spec.code_field: {"const": code}},
+                    "required": [spec.code_field],
+                },
                 "then": {"properties": {"config": {"$ref": connectors[code]}}},
             }
             for code in codes
@@ -203,10 +223,15 @@ def registry(config_schemas: Iterable[Mapping[str, Any]]) -> Registry:
     from referencing.jsonschema import DRAFT202012
 
     schemas = list(config_schemas)
-    ids = {s["x-streamkap"]["connector"]: s["$id"] for s in schemas}
     resources = [(s["$id"], DRAFT202012.create_resource(s)) for s in schemas]
-    envelope = envelope_schema(ids)
-    resources.append((ENVELOPE_ID, DRAFT202012.create_resource(envelope)))
+    by_kind: dict[str, dict[str, str]] = {}
+    for s in schemas:
+        ext = s["x-streamkap"]
+        by_kind.setdefault(ext.get("kind", "source"), {})[ext["connector"]] = s["$id"]
+    for kind, ids in by_kind.items():
+        resources.append(
+            (envelope_id(kind), DRAFT202012.create_resource(envelope_schema(ids, kind)))
+        )
     return Registry().with_resources(resources).crawl()
 
 
@@ -236,6 +261,8 @@ def _editor_value(prop: Property) -> dict[str, Any]:
         if prop.raw_values:
             items = {"enum": list(prop.raw_values)}
         schema["anyOf"] = [{"type": "array", "items": items}, {"type": "string"}]
+    elif kind == "map" and prop.json_string:
+        schema["anyOf"] = [property_schema(prop), {"type": "string"}]
     else:
         schema.update(property_schema(prop))
     if prop.has_default:
@@ -246,7 +273,7 @@ def _editor_value(prop: Property) -> dict[str, Any]:
 
 
 def editor_schema(defn: ConnectorDefinition) -> dict[str, Any]:
-    """A draft-07 schema of a whole source file for editors (yaml-language-server).
+    """A draft-07 schema of a whole file of one connector for editors (yaml-language-server).
 
     It accepts every form validation accepts: nested, dotted and mixed keys,
     with or without suffixes, and Terraform names, with titles, descriptions
@@ -285,8 +312,11 @@ def editor_schema(defn: ConnectorDefinition) -> dict[str, Any]:
                 properties[name] = namespace
         return {"type": "object", "properties": properties, "additionalProperties": False}
 
+    from .kinds import KINDS
+
+    spec = KINDS[defn.kind]
     config = render(tree)
-    config["title"] = f"{defn.display_name} source configuration"
+    config["title"] = f"{defn.display_name} {spec.name} configuration"
     needed = [
         _required_somehow(p, SUFFIXES)
         for p in defn.properties
@@ -294,44 +324,49 @@ def editor_schema(defn: ConnectorDefinition) -> dict[str, Any]:
     ]
     if needed:
         config["allOf"] = needed
-    definitions[_SOURCE] = {
-        "title": f"Streamkap {defn.display_name} source (CreateSource body)",
+    fields: dict[str, Any] = {
+        "created_from": {"enum": list(CREATED_FROM), "default": "api"},
+        "desired_state": {"enum": list(DESIRED_STATES)},
+        "kc_cluster_id": {
+            "type": "string",
+            "description": "Kafka Connect cluster; omit for the default cluster",
+        },
+        "tags": {"type": "array", "items": {"type": "string"}},
+    }
+    definitions[_DOCUMENT] = {
+        "title": f"Streamkap {defn.display_name} {spec.name} (request body)",
         "type": "object",
-        "required": ["name", "connector", "config"],
+        "required": ["name", spec.code_field, "config"],
         "additionalProperties": False,
         "properties": {
-            "name": {"type": "string", "minLength": 1, "description": "Name of the source"},
-            "connector": {"const": defn.code, "description": "Connector code"},
+            "kind": {"const": spec.name, "description": "never sent to the API"},
+            "name": {"type": "string", "minLength": 1, "description": f"Name of the {spec.name}"},
+            spec.code_field: {"const": defn.code, "description": spec.label.capitalize()},
             "config": config,
-            "created_from": {"enum": list(CREATED_FROM), "default": "api"},
-            "desired_state": {"enum": list(DESIRED_STATES)},
-            "kc_cluster_id": {
-                "type": "string",
-                "description": "Kafka Connect cluster; omit for the default cluster",
-            },
-            "tags": {"type": "array", "items": {"type": "string"}},
+            **{f: fields[f] for f in spec.fields},
         },
     }
-    source_ref = {"$ref": f"#/definitions/{_SOURCE}"}
+    document_ref = {"$ref": f"#/definitions/{_DOCUMENT}"}
     return {
         "$schema": EDITOR_DIALECT,
-        "$comment": f"Generated by streamkap-config for {defn.code} {defn.version}; do not edit.",
-        "title": f"Streamkap {defn.display_name} source file",
-        # One source per document (also each document of a --- stream), or a sources: list.
+        "$comment": f"Generated by streamkap-config for {defn.kind} {defn.code} "
+        f"{defn.version}; do not edit.",
+        "title": f"Streamkap {defn.display_name} {spec.name} file",
+        # One document (also each document of a --- stream), or a list under its kind.
         "anyOf": [
-            source_ref,
+            document_ref,
             {
                 "type": "object",
-                "required": ["sources"],
+                "required": [spec.plural],
                 "additionalProperties": False,
-                "properties": {"sources": {"type": "array", "items": source_ref}},
+                "properties": {spec.plural: {"type": "array", "items": document_ref}},
             },
         ],
         "definitions": definitions,
     }
 
 
-_SOURCE = "streamkap:source"
+_DOCUMENT = "streamkap:document"
 
 
 def _required_somehow(prop: Property, suffixes: Iterable[str]) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""The ``POST /sources`` (CreateSource) request body as a pydantic model.
+"""The request bodies (pydantic models) and building them from documents.
+
+``POST /sources`` takes :class:`CreateSourceRequest`, ``POST /destinations``
+:class:`CreateDestinationRequest`, ``POST /transforms``
+:class:`CreateTransformRequest`.
 
 >>> body = CreateSourceRequest(name="orders", connector="kafkadirect",
 ...                            config={"topic.include.list.user.defined": "orders"})
@@ -7,55 +11,61 @@
 
 ``model_dump(mode="json", exclude_none=True)`` is exactly the body to send.
 ``repr()`` and ``str()`` mask secret values and values that came from the
-environment; :meth:`masked_dump` gives the body with those replaced by
+environment; :meth:`Body.masked_dump` gives the body with those replaced by
 ``"********"`` for display.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-__all__ = ["MASK", "CreateSourceRequest"]
+from .checks import Checker
+from .document import Tokens
+from .errors import ConfigValidationError
+from .issues import Collector, Issue
+from .refs import EnvReader, has_escape_or_reference, has_reference, reference_names, resolve
+from .validate import Mode, SchemaSource, _as_document, validate_document
+
+__all__ = [
+    "MASK",
+    "MODELS",
+    "Body",
+    "CreateDestinationRequest",
+    "CreateSourceRequest",
+    "CreateTransformRequest",
+    "build_payload",
+    "make_body",
+]
 
 MASK = "********"
 # Used only when the connector's definition is unknown: mask anything that looks secret.
 _SECRET_WORDS = ("password", "secret", "private.key", "api.key", "token", "credential")
 
 
-def _secret_keys_for(connector: str, config: dict[str, Any]) -> frozenset[str]:
-    from .bundle import bundled_schemas
-
-    schemas = bundled_schemas()
-    if connector in schemas:
-        props = schemas[connector].definition.properties
-        known = {p.name for p in props if p.secret}
-    else:
-        known = set()
-    guessed = {k for k in config if any(w in k.lower() for w in _SECRET_WORDS)}
-    return frozenset(known | guessed)
-
-
-class CreateSourceRequest(BaseModel):
-    """The CreateSource body: ``name``, ``connector``, canonical ``config`` and options."""
+class Body(BaseModel):
+    """What every request body shares: masking of secrets and of values from the environment."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
-    connector: str = Field(min_length=1)
-    config: dict[str, Any]
-    created_from: Literal["terraform", "web", "api"] = "api"
-    desired_state: (
-        Literal["Pending", "Active", "Paused", "Stopped", "Pending Update", "Pending Delete"] | None
-    ) = None
-    kc_cluster_id: str | None = None
-    tags: list[str] | None = None
+    KIND: ClassVar[str] = ""
+    CODE_FIELD: ClassVar[str] = "connector"
+    if TYPE_CHECKING:  # every model declares it, in its own place in the body
+        config: dict[str, Any]
 
     _secret_keys: frozenset[str] | None = PrivateAttr(default=None)
     _masked_fields: frozenset[str] = PrivateAttr(default=frozenset())
 
-    def with_secret_keys(self, keys: frozenset[str]) -> CreateSourceRequest:
+    @property
+    def code(self) -> str:
+        """The connector code (the transform type of a transform)."""
+        return str(getattr(self, self.CODE_FIELD))
+
+    def with_secret_keys(self, keys: frozenset[str]) -> Body:
         """Record which config keys to mask (secrets, values from the environment).
 
         Returns self.
@@ -63,7 +73,7 @@ class CreateSourceRequest(BaseModel):
         self._secret_keys = frozenset(keys)
         return self
 
-    def with_masked_fields(self, fields: frozenset[str]) -> CreateSourceRequest:
+    def with_masked_fields(self, fields: frozenset[str]) -> Body:
         """Record which top-level fields to mask (their values came from the environment).
 
         Returns self.
@@ -74,7 +84,7 @@ class CreateSourceRequest(BaseModel):
     @property
     def secret_keys(self) -> frozenset[str]:
         if self._secret_keys is None:
-            self._secret_keys = _secret_keys_for(self.connector, self.config)
+            self._secret_keys = _secret_keys_for(self.KIND, self.code, self.config)
         return self._secret_keys
 
     def masked_config(self) -> dict[str, Any]:
@@ -91,9 +101,9 @@ class CreateSourceRequest(BaseModel):
 
     def __eq__(self, other: object) -> bool:
         # Which keys are masked is presentation, not content.
-        if not isinstance(other, CreateSourceRequest):
+        if not isinstance(other, Body):
             return NotImplemented
-        return self.model_dump() == other.model_dump()
+        return type(self) is type(other) and self.model_dump() == other.model_dump()
 
     __hash__ = BaseModel.__hash__
 
@@ -103,3 +113,206 @@ class CreateSourceRequest(BaseModel):
                 yield name, self.masked_config()
             else:
                 yield name, (MASK if name in self._masked_fields else value)
+
+
+def _secret_keys_for(kind: str, code: str, config: Mapping[str, Any]) -> frozenset[str]:
+    from .bundle import bundled_schemas
+
+    schemas = bundled_schemas(kind)
+    known = (
+        {p.name for p in schemas[code].definition.properties if p.secret}
+        if code in schemas
+        else set()
+    )
+    guessed = {k for k in config if any(w in k.lower() for w in _SECRET_WORDS)}
+    return frozenset(known | guessed)
+
+
+_CreatedFrom = Literal["terraform", "web", "api"]
+
+
+class CreateSourceRequest(Body):
+    """The CreateSource body: ``name``, ``connector``, canonical ``config`` and options."""
+
+    KIND: ClassVar[str] = "source"
+
+    name: str = Field(min_length=1)
+    connector: str = Field(min_length=1)
+    config: dict[str, Any]
+    created_from: _CreatedFrom = "api"
+    desired_state: (
+        Literal["Pending", "Active", "Paused", "Stopped", "Pending Update", "Pending Delete"] | None
+    ) = None
+    kc_cluster_id: str | None = None
+    tags: list[str] | None = None
+
+
+class CreateDestinationRequest(Body):
+    """The CreateDestination body (``POST /destinations``)."""
+
+    KIND: ClassVar[str] = "destination"
+
+    name: str = Field(min_length=1)
+    connector: str = Field(min_length=1)
+    config: dict[str, Any]
+    created_from: _CreatedFrom = "api"
+    kc_cluster_id: str | None = None
+    tags: list[str] | None = None
+
+
+class CreateTransformRequest(Body):
+    """The CreateTransform body (``POST /transforms``): the type is ``transform``."""
+
+    KIND: ClassVar[str] = "transform"
+    CODE_FIELD: ClassVar[str] = "transform"
+
+    transform: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    config: dict[str, Any]
+    tags: list[str] | None = None
+
+
+MODELS: dict[str, type[Body]] = {
+    "source": CreateSourceRequest,
+    "destination": CreateDestinationRequest,
+    "transform": CreateTransformRequest,
+}
+
+
+def make_body(kind: str, body: Mapping[str, Any], secret_keys: frozenset[str]) -> Body:
+    """The model of a checked body of ``kind``. Its errors never carry input values."""
+    model = MODELS[kind]
+    try:
+        return model.model_validate(body).with_secret_keys(secret_keys)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        text = f"(document): not a valid {model.__name__.removesuffix('Request')} body: {fields}"
+        raise ConfigValidationError([Issue("envelope", "error", text)]) from None
+
+
+def _resolve_references(
+    run: Collector,
+    body: Mapping[str, Any],
+    checker: Checker,
+    where: Mapping[str, Tokens],
+    strict: bool,
+    lookup: EnvReader,
+) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
+    """Resolve every reference and escape in a checked body.
+
+    Returns the body, the config keys and the envelope fields whose values
+    came (in part) from the environment: they are masked like secrets.
+    A resolved value gets the check its key's type asks for, without ever
+    quoting it (the environment may hold anything).
+    """
+
+    def one(value: Any, tokens: Tokens, key: str | None) -> tuple[Any, bool]:
+        if value.__class__ is list:
+            items = [one(v, (*tokens, str(n)), key) for n, v in enumerate(value)]
+            return [v for v, _ in items], any(e for _, e in items)
+        if value.__class__ is not str or "${" not in value:
+            return value, False
+        text, missing = resolve(value, lookup)
+        for name in dict.fromkeys(missing):
+            if lookup.allows(name):
+                message, hint = f"environment variable {name} is not set", f"export {name}"
+            else:
+                message = f"environment variable {name} may not be read"
+                hint = "only variables matching --allow-env / STREAMKAP_ALLOW_ENV are read"
+            run.add("unresolved-secret", "error", tokens, message, key=key, hint=hint)
+        return text, bool(reference_names(value)) and not missing
+
+    config: dict[str, Any] = {}
+    from_env: set[str] = set()
+    for key, value in body["config"].items():
+        if not has_escape_or_reference(value):
+            config[key] = value
+            continue
+        tokens = where.get(key, ("config",))
+        resolved, came_from_env = one(value, tokens, key)
+        if has_reference(value):
+            from_env.add(key)
+        if came_from_env:
+            resolved, problem = checker.hidden_check(key)(resolved, strict)
+            if problem is not None:
+                pcode, text, hint = problem
+                text += " (the value of its ${env:...} reference)"
+                run.add(pcode, "error", tokens, text, key=key, hint=hint, secret=True)
+        config[key] = resolved
+    out: dict[str, Any] = {}
+    env_fields: set[str] = set()
+    for name, value in body.items():
+        if name == "config":
+            out[name] = config
+            continue
+        resolved, _ = one(value, (name,), None)
+        out[name] = resolved
+        if has_reference(value):
+            env_fields.add(name)
+    return out, frozenset(from_env), frozenset(env_fields)
+
+
+def build_payload(
+    document: Any,
+    *,
+    kind: str | None = None,
+    mode: Mode = "create",
+    strict: bool = False,
+    schemas: SchemaSource | None = None,
+    connector: str | None = None,
+    no_plaintext_secrets: bool = False,
+    include_defaults: bool = False,
+    environ: Mapping[str, str] | None = None,
+    allow_env: Iterable[str] | None = None,
+) -> Body:
+    """Validate ``document`` and return the request body of its kind, ready to send.
+
+    The model is :class:`CreateSourceRequest`, :class:`CreateDestinationRequest`
+    or :class:`CreateTransformRequest`. Every ``${env:NAME}`` reference, in
+    any string value, is resolved from ``environ`` (default: ``os.environ``),
+    limited to the names matching the ``allow_env`` glob patterns (default:
+    all); ``$${`` becomes ``${``. A variable that is not set is
+    ``unresolved-secret``; a resolved value that does not fit its key's type
+    is a ``type`` (or ``enum``, ``range``) error. Values that came from the
+    environment are masked in the model's ``repr`` and
+    :meth:`Body.masked_dump`, like secrets. A map-valued key that the API
+    takes as JSON text (``json_string``) is sent JSON-encoded.
+    ``include_defaults`` adds every default the user did not set. Raises
+    :class:`~streamkap_config.ConfigValidationError` with every issue when the
+    document is invalid.
+
+    >>> body = build_payload({"name": "t", "connector": "kafkadirect", "config": {
+    ...     "topic": {"prefix": "src_", "include.list": "orders"}, "kafka_format": "json"}})
+    >>> body.config
+    {'topic.prefix': 'src_', 'topic.include.list.user.defined': 'orders', 'format': 'json'}
+    """
+    doc = _as_document(document)
+    result = validate_document(
+        doc,
+        kind=kind,
+        mode=mode,
+        strict=strict,
+        schemas=schemas,
+        connector=connector,
+        no_plaintext_secrets=no_plaintext_secrets,
+    )
+    if not result.ok or result._body is None or result._checker is None:
+        if result.ok:
+            text = "(document): a payload needs a whole body (name, connector and config)"
+            raise ConfigValidationError([Issue("envelope", "error", text)])
+        raise ConfigValidationError(result.issues)
+    checker = result._checker
+    body = dict(result._body)
+    if include_defaults:
+        body["config"] = {**checker.payload_defaults, **body["config"]}
+    run = Collector(doc)
+    lookup = EnvReader(os.environ if environ is None else environ, allow_env)
+    body, env_keys, env_fields = _resolve_references(
+        run, body, checker, result._where, strict, lookup
+    )
+    if run.issues:
+        raise ConfigValidationError(Collector.merge(run.sorted(), result.issues))
+    for key in checker.json_string_keys & body["config"].keys():
+        body["config"][key] = json.dumps(body["config"][key], ensure_ascii=False)
+    payload = make_body(result.kind, body, checker.secret_keys | env_keys)
+    return payload.with_masked_fields(env_fields)

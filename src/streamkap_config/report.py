@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import SourceDocument
+from .document import Document
 from .issues import Issue
+from .kinds import KINDS
 from .validate import ValidationResult
 
 __all__ = ["FileReport", "Summary", "render_github", "render_json", "render_text", "summarise"]
@@ -20,12 +21,12 @@ class FileReport:
 
     path: str
     issues: list[Issue] = field(default_factory=list)  # file-level (parse-error)
-    sources: list[tuple[SourceDocument, ValidationResult]] = field(default_factory=list)
+    documents: list[tuple[Document, ValidationResult]] = field(default_factory=list)
     unreadable: bool = False  # the file could not be read at all (exit code 2)
 
     def all_issues(self) -> list[Issue]:
         found = list(self.issues)
-        for _, result in self.sources:
+        for _, result in self.documents:
             found.extend(result.issues)
         return sorted(found, key=lambda i: (i.line is None, i.line or 0, i.column or 0, i.pointer))
 
@@ -33,16 +34,34 @@ class FileReport:
 @dataclass(frozen=True)
 class Summary:
     files: int
-    sources: int
+    documents: int
+    kinds: dict[str, int]  # kind -> documents of that kind
     errors: int
     warnings: int
+
+    def text(self) -> str:
+        """``2 files, 1 source, 2 destinations: 1 error, 0 warnings`` (sources always named)."""
+        counts = [
+            _plural(self.kinds.get(kind.name, 0), kind.name)
+            for kind in KINDS.values()
+            if kind.name == "source" or self.kinds.get(kind.name)
+        ]
+        return (
+            f"{_plural(self.files, 'file')}, {', '.join(counts)}: "
+            f"{_plural(self.errors, 'error')}, {_plural(self.warnings, 'warning')}"
+        )
 
 
 def summarise(reports: Sequence[FileReport]) -> Summary:
     issues = [i for r in reports for i in r.all_issues()]
+    kinds: dict[str, int] = {}
+    for r in reports:
+        for _, result in r.documents:
+            kinds[result.kind] = kinds.get(result.kind, 0) + 1
     return Summary(
         files=len(reports),
-        sources=sum(len(r.sources) for r in reports),
+        documents=sum(kinds.values()),
+        kinds=kinds,
         errors=sum(i.severity == "error" for i in issues),
         warnings=sum(i.severity == "warning" for i in issues),
     )
@@ -80,18 +99,17 @@ def render_text(
                 hint = f"{_DIM}{hint}{_RESET}"
             lines.append(f"{where}: {label} {issue.message}{hint}")
         if verbose:
-            for doc, result in report.sources:
+            for doc, result in report.documents:
                 if result.ok:
                     version = (result.schema_version or "")[:12]
                     name = doc.name or "(config)"
                     ok = f"{_GREEN}ok{_RESET}" if color else "ok"
-                    lines.append(f"{report.path}: {ok} {name} ({result.connector} {version})")
+                    lines.append(
+                        f"{report.path}: {ok} {result.kind} {name} ({result.connector} {version})"
+                    )
     if not quiet:
         s = summarise(reports)
-        text = (
-            f"{_plural(s.files, 'file')}, {_plural(s.sources, 'source')}: "
-            f"{_plural(s.errors, 'error')}, {_plural(s.warnings, 'warning')}"
-        )
+        text = s.text()
         if color:
             text = f"{_RED if s.errors else _GREEN}{text}{_RESET}"
         lines.append(text)
@@ -106,22 +124,24 @@ def render_json(reports: Sequence[FileReport]) -> str:
             {
                 "path": r.path,
                 "issues": [i.as_dict() for i in r.issues],
-                "sources": [
+                "documents": [
                     {
+                        "kind": result.kind,
                         "name": doc.name,
                         "connector": result.connector,
                         "schema_version": result.schema_version,
                         "ok": result.ok,
                         "issues": [i.as_dict() for i in result.issues],
                     }
-                    for doc, result in r.sources
+                    for doc, result in r.documents
                 ],
             }
             for r in reports
         ],
         "summary": {
             "files": s.files,
-            "sources": s.sources,
+            "documents": s.documents,
+            **{kind.plural: s.kinds.get(kind.name, 0) for kind in KINDS.values()},
             "errors": s.errors,
             "warnings": s.warnings,
         },
@@ -150,9 +170,5 @@ def render_github(reports: Sequence[FileReport]) -> str:
             lines.append(
                 f"::{issue.severity} {','.join(props)}::{_escape_data(issue.message + hint)}"
             )
-    s = summarise(reports)
-    lines.append(
-        f"{_plural(s.files, 'file')}, {_plural(s.sources, 'source')}: "
-        f"{_plural(s.errors, 'error')}, {_plural(s.warnings, 'warning')}"
-    )
+    lines.append(summarise(reports).text())
     return "\n".join(lines) + "\n"

@@ -1,0 +1,286 @@
+"""Files -> documents that remember the line and column of every key and value.
+
+YAML (``.yaml``/``.yml``), JSON and TOML, one module each. A file holds one
+document (a request body, with an optional ``kind``), lists of them under
+``sources:``, ``destinations:`` and ``transforms:``, or several YAML
+documents separated by ``---``.
+
+>>> loaded = load_text('name: orders\\nconnector: postgresql\\nconfig: {}\\n', "orders.yaml")
+>>> doc = loaded.documents[0]
+>>> doc.positions.of_key(("connector",))
+(2, 1)
+
+What a careful reader needs and the usual libraries do not give:
+
+- a duplicate key in a mapping is a ``duplicate-key`` issue (YAML and JSON
+  alike), not silently the last value;
+- YAML is read safely (no tags beyond the core ones) with YAML 1.2 scalars:
+  a bare ``yes``, ``on``, ``0755`` or ``2026-01-01`` stays the string it looks
+  like, and a note says how a YAML 1.1 reader would have taken it;
+- alias expansion is bounded (a billion-laughs file is rejected at once), and
+  so are the file size and the nesting depth;
+- non-UTF-8 input, an empty file and a top-level scalar are ``parse-error``
+  issues with a line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..document import Document, Positions, Tokens
+from ..errors import LoadError
+from ..issues import Issue, pointer_label, to_pointer
+from ..kinds import KINDS, kind_of_list
+from .common import DEFAULT_LIMITS, EXTENSIONS, Limits, LoadedFile, ParseError, decode
+
+__all__ = [
+    "EXTENSIONS",
+    "Limits",
+    "LoadedFile",
+    "ParseError",
+    "iter_files",
+    "load_file",
+    "load_text",
+]
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    connector: str | None = None,
+    fmt: str | None = None,
+    kind: str | None = None,
+) -> LoadedFile:
+    """Read and parse one file. Raises :class:`LoadError` when it cannot be read at all.
+
+    A file that is read but does not parse gives a ``parse-error`` issue in
+    :attr:`LoadedFile.issues` instead.
+    """
+    name = os.fspath(path)
+    try:
+        size = os.stat(name).st_size
+        if size > limits.max_bytes:
+            raise LoadError(name, f"file is {size:,} bytes, over the limit of {limits.max_bytes:,}")
+        with open(name, "rb") as handle:
+            data = handle.read(limits.max_bytes + 1)
+    except LoadError:
+        raise
+    except IsADirectoryError:
+        raise LoadError(name, "is a directory") from None
+    except FileNotFoundError:
+        raise LoadError(name, "no such file") from None
+    except OSError as exc:
+        raise LoadError(name, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limits.max_bytes:
+        raise LoadError(name, f"file is over the limit of {limits.max_bytes:,} bytes")
+    return load_text(data, name, limits=limits, connector=connector, fmt=fmt, kind=kind)
+
+
+def load_text(
+    text: str | bytes,
+    path: str = "<string>",
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    connector: str | None = None,
+    fmt: str | None = None,
+    kind: str | None = None,
+) -> LoadedFile:
+    """Parse ``text`` (format from ``fmt`` or the extension of ``path``).
+
+    ``connector`` marks a file holding a bare config mapping; ``kind`` gives
+    the kind of documents that stand outside any ``sources:``-style list.
+    """
+    loaded = LoadedFile(path)
+    syntax = fmt or EXTENSIONS.get(Path(path).suffix.lower(), "yaml")
+    try:
+        if isinstance(text, bytes):
+            if len(text) > limits.max_bytes:
+                raise ParseError(f"input is over the limit of {limits.max_bytes:,} bytes")
+            text = decode(text)
+        if not text.strip():
+            raise ParseError("the file is empty", hint="a source needs name, connector and config")
+        if syntax == "json":
+            from .json_reader import read_json
+
+            roots = [read_json(text, limits)]
+        elif syntax == "toml":
+            from .toml_reader import read_toml
+
+            roots = [read_toml(text)]
+        else:
+            from .yaml_reader import read_yaml
+
+            roots = list(read_yaml(text, limits))
+    except ParseError as exc:
+        loaded.issues.append(
+            Issue("parse-error", "error", exc.message, None, "", exc.line, exc.column, exc.hint)
+        )
+        return loaded
+    if all(data is None for data, _, _ in roots):
+        loaded.issues.append(
+            Issue(
+                "parse-error",
+                "error",
+                "the file holds no document",
+                None,
+                "",
+                1,
+                1,
+                "a source needs name, connector and config",
+            )
+        )
+        return loaded
+    for data, positions, dups in roots:
+        _split_documents(loaded, data, positions, dups, connector, kind)
+    return loaded
+
+
+def iter_files(paths: list[str]) -> Iterator[str]:
+    """Files named, and files with a known extension under directories named (sorted).
+
+    A file reached twice (named twice, or named and inside a directory named)
+    is given once.
+    """
+    seen: set[str] = set()
+
+    def first_time(path: str) -> bool:
+        real = path if path == "-" else os.path.realpath(path)
+        if real in seen:
+            return False
+        seen.add(real)
+        return True
+
+    for given in paths:
+        if os.path.isdir(given):
+            found = []
+            for root, dirs, files in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in files:
+                    if Path(name).suffix.lower() in EXTENSIONS and not name.startswith("."):
+                        found.append(os.path.join(root, name))
+            yield from (f for f in sorted(found) if first_time(f))
+        elif first_time(given):
+            yield given
+
+
+def _file_issue(
+    loaded: LoadedFile,
+    positions: Positions,
+    code: str,
+    severity: str,
+    tokens: Tokens,
+    text: str,
+    hint: str | None,
+    at_key: bool = False,
+) -> None:
+    line, column = (positions.of_key(tokens) if at_key else positions.of_value(tokens)) or (1, 1)
+    loaded.issues.append(
+        Issue(code, severity, text, None, to_pointer(tokens), line, column, hint)  # type: ignore[arg-type]
+    )
+
+
+def _lists(
+    loaded: LoadedFile, data: dict[str, Any], positions: Positions
+) -> list[tuple[Any, Tokens, str | None]]:
+    """The documents of a file of ``sources:`` / ``destinations:`` / ``transforms:`` lists."""
+    items: list[tuple[Any, Tokens, str | None]] = []
+    plurals = [k.plural for k in KINDS.values()]
+    for key, value in data.items():
+        kind = kind_of_list(key)
+        if kind is None:
+            near = difflib.get_close_matches(str(key), plurals, n=1)
+            hint = (
+                f'did you mean "{near[0]}"?'
+                if near
+                else f"a file of lists holds only {', '.join(plurals)}"
+            )
+            _file_issue(
+                loaded,
+                positions,
+                "envelope",
+                "error",
+                (key,),
+                f"{pointer_label((key,))}: unknown field beside the document lists",
+                hint,
+                at_key=True,
+            )
+            continue
+        if not isinstance(value, list):
+            _file_issue(
+                loaded,
+                positions,
+                "parse-error",
+                "error",
+                (key,),
+                f"{key}: expected a list of {kind.plural}",
+                None,
+            )
+            continue
+        if not value:
+            _file_issue(
+                loaded,
+                positions,
+                "envelope",
+                "warning",
+                (key,),
+                f"{key}: the list is empty",
+                f"add a {kind.name}, or remove the list",
+            )
+        items.extend((item, (key, str(i)), kind.name) for i, item in enumerate(value))
+    return items
+
+
+def _split_documents(
+    loaded: LoadedFile,
+    data: Any,
+    positions: Positions,
+    dups: list[Issue],
+    connector: str | None,
+    kind: str | None,
+) -> None:
+    if data is None:  # an empty document between others: nothing to check
+        return
+    if not isinstance(data, (dict, list)):
+        _file_issue(
+            loaded,
+            positions,
+            "parse-error",
+            "error",
+            (),
+            f"expected a mapping (a document) or a list of them, got a {type(data).__name__}",
+            "a source needs name, connector and config",
+        )
+        return
+    items: list[tuple[Any, Tokens, str | None]]
+    if isinstance(data, dict) and "config" not in data and any(kind_of_list(k) for k in data):
+        items = _lists(loaded, data, positions)
+    elif isinstance(data, list):
+        items = [(item, (str(i),), None) for i, item in enumerate(data)]
+    else:
+        items = [(data, (), None)]
+    placed: set[int] = set()
+    for item, base, listed in items:
+        bare = connector is not None and isinstance(item, dict) and "config" not in item
+        doc = Document(
+            data=item,
+            positions=positions,
+            base=base,
+            path=loaded.path,
+            bare=bare,
+            connector=connector,
+            kind=listed or kind,
+        )
+        prefix = to_pointer(base)
+        for n, issue in enumerate(dups):
+            # Path segments, not string prefixes: /sources/1 does not hold /sources/10.
+            inside = issue.pointer == prefix or issue.pointer.startswith(prefix + "/")
+            if inside and n not in placed:
+                doc.issues.append(issue)
+                placed.add(n)
+        loaded.documents.append(doc)
+    loaded.issues.extend(issue for n, issue in enumerate(dups) if n not in placed)

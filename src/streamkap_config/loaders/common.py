@@ -1,0 +1,88 @@
+"""What every reader shares: limits, the loaded-file record, parse errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..document import Document, Tokens
+from ..issues import Issue, pointer_label, to_pointer
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "EXTENSIONS",
+    "Limits",
+    "LoadedFile",
+    "ParseError",
+    "decode",
+    "duplicate_issue",
+]
+
+EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a file may cost to read."""
+
+    max_bytes: int = 5 * 1024 * 1024
+    max_depth: int = 64
+    max_nodes: int = 200_000  # after alias expansion
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class LoadedFile:
+    """A file read: its documents, and file-level issues (such as ``parse-error``)."""
+
+    path: str
+    documents: list[Document] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[Document]:
+        """Every document (of any kind): the v0.1 name of :attr:`documents`."""
+        return self.documents
+
+
+class ParseError(Exception):
+    """A file does not parse; carries a 1-based line and column."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.hint = hint
+
+
+def duplicate_issue(tokens: Tokens, first: tuple[int, int] | None, line: int, column: int) -> Issue:
+    where = f" (first at line {first[0]})" if first else ""
+    return Issue(
+        "duplicate-key",
+        "error",
+        f"{pointer_label(tokens)}: duplicate key{where}",
+        None,
+        to_pointer(tokens),
+        line,
+        column,
+        "a later value would silently replace the first; keep one",
+    )
+
+
+def decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ParseError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            line,
+            column,
+            "save the file as UTF-8",
+        ) from None
