@@ -25,6 +25,7 @@ def wrong_type_value(prop: Property) -> Any:
         "boolean": "maybe",
         "enum": "definitely-not-an-option",
         "array": 5,
+        "map": 7,
     }[prop.kind]
 
 

@@ -41,9 +41,13 @@ def raw_definitions(draw: st.DrawFn, max_props: int = 10) -> dict[str, Any]:
                     "string",
                     "checkbox",
                     "select",
+                    "map",
                 ]
             )
         )
+        map_type = None
+        if control == "map":  # a map-valued property: a text control with terraform_type
+            control, map_type = "text", draw(st.sampled_from(["Map", "MapNested"]))
         value: dict[str, Any] = {"control": control, "type": "raw"}
         prop: dict[str, Any] = {
             "name": name,
@@ -54,7 +58,11 @@ def raw_definitions(draw: st.DrawFn, max_props: int = 10) -> dict[str, Any]:
             "value": value,
             "terraform_attribute": base.replace(".", "_"),
         }
-        if control in ("number", "slider"):
+        if map_type is not None:
+            prop["terraform_type"] = map_type
+            if draw(st.booleans()):
+                prop["json_string"] = True
+        elif control in ("number", "slider"):
             lo = draw(st.integers(-1000, 1000))
             hi = lo + draw(st.integers(0, 5000))
             if control == "slider" or draw(st.booleans()):
@@ -81,7 +89,7 @@ def raw_definitions(draw: st.DrawFn, max_props: int = 10) -> dict[str, Any]:
                 value["raw_values"] = ["a", "b", "c"]
         elif draw(st.booleans()) and control != "password":
             value["default"] = draw(st.text("abcxyz", min_size=1, max_size=5))
-        if control == "password" or draw(st.integers(0, 9)) == 0:
+        if control == "password" or (map_type is None and draw(st.integers(0, 9)) == 0):
             prop["encrypt"] = True
         if draw(st.integers(0, 7)) == 0:
             prop["aliases"] = [f"old_k{i}"]
@@ -104,8 +112,12 @@ def raw_definitions(draw: st.DrawFn, max_props: int = 10) -> dict[str, Any]:
     return {"Generated Connector": props}
 
 
-def definitions(max_props: int = 10) -> st.SearchStrategy[ConnectorDefinition]:
-    return raw_definitions(max_props).map(lambda raw: parse_definitions(raw, code="generated")[0])
+def definitions(
+    max_props: int = 10, kind: str = "source"
+) -> st.SearchStrategy[ConnectorDefinition]:
+    return raw_definitions(max_props).map(
+        lambda raw: parse_definitions(raw, code="generated", kind=kind)[0]
+    )
 
 
 def gate_names(defn: ConnectorDefinition) -> set[str]:
@@ -127,6 +139,13 @@ def value_for(prop: Property) -> st.SearchStrategy[Any]:
         return st.booleans()
     if kind == "enum":
         return st.sampled_from(list(prop.raw_values or ()))
+    if kind == "map":
+        entry = (
+            st.text("abc", max_size=4)
+            if prop.map_of == "string"
+            else (st.fixed_dictionaries({"chunks": st.integers(1, 9)}))
+        )
+        return st.dictionaries(st.text("tuvw", min_size=1, max_size=4), entry, max_size=3)
     items = (
         st.sampled_from(list(prop.raw_values)) if prop.raw_values else st.text("xyz", min_size=1)
     )

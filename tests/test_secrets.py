@@ -14,10 +14,16 @@ from hypothesis import strategies as st
 
 from mutations import mutations
 from strategies import SECRET_PREFIX, valid_configs
-from streamkap_config import ConfigValidationError, build_payload, bundled_schemas, validate_source
+from streamkap_config import (
+    KINDS,
+    ConfigValidationError,
+    build_payload,
+    bundled_schemas,
+    validate_document,
+)
 from streamkap_config.loaders import load_text
 
-REAL = sorted(bundled_schemas())
+REAL = [(kind, code) for kind in KINDS for code in sorted(bundled_schemas(kind))]
 ENV_VALUE = "from-the-environment-7f3a"
 
 
@@ -26,8 +32,9 @@ def texts_of(*objects: object) -> list[str]:
 
 
 @given(st.data(), st.sampled_from(REAL))
-def test_no_secret_or_environment_value_in_any_public_object(data, code):
-    defn = bundled_schemas()[code].definition
+def test_no_secret_or_environment_value_in_any_public_object(data, real):
+    kind, code = real
+    defn = bundled_schemas(kind)[code].definition
     gen = data.draw(valid_configs(defn))
     config = dict(gen.config)
     secrets = []
@@ -41,11 +48,12 @@ def test_no_secret_or_environment_value_in_any_public_object(data, code):
         config[data.draw(st.sampled_from(plain)).name] = "${env:SOME_VALUE}"
     if data.draw(st.booleans()):
         config = data.draw(mutations(type(gen)(defn, config))).config
-    text = yaml.safe_dump({"name": "n", "connector": code, "config": config}, sort_keys=False)
+    body = {"kind": kind, "name": "n", KINDS[kind].code_field: code, "config": config}
+    text = yaml.safe_dump(body, sort_keys=False)
     loaded = load_text(text, "f.yaml")
     checked = [loaded, *loaded.sources, *loaded.issues]
     for doc in loaded.sources:
-        result = validate_source(doc, no_plaintext_secrets=data.draw(st.booleans()))
+        result = validate_document(doc, no_plaintext_secrets=data.draw(st.booleans()))
         checked += [result, *result.issues]
         try:
             body = build_payload(doc, environ={"SOME_VALUE": ENV_VALUE})

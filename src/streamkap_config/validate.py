@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 Mode = Literal["create", "update"]
+_CODE_FIELDS = frozenset(k.code_field for k in KINDS.values())
 
 
 class SchemaSource(Protocol):
@@ -307,7 +308,7 @@ def _unknown_code(
                 "error",
                 tokens,
                 f"{code} is a {other.label}, not a {spec.label}",
-                hint=f"add kind: {other.name}{field_hint}",
+                hint=f"set kind: {other.name}{field_hint}",
             )
             return
     near = suggest_connectors(code, _schemas_of(schemas, spec.name))
@@ -343,6 +344,8 @@ def _check_envelope(
     for key in data:
         if key not in allowed:
             hint = _did_you_mean(str(key), allowed) or "config keys belong under config"
+            if key in _CODE_FIELDS and spec.code_field != key:
+                hint = f"a {spec.name} names its {spec.label} in {spec.code_field}:"
             run.add("envelope", "error", (str(key),), "unknown field", hint=hint, at_key=True)
 
     def missing(name: str) -> None:
