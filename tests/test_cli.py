@@ -654,3 +654,38 @@ def test_generated_broken_files_never_crash(tmp_path_factory, blobs, texts):
     for i, text in enumerate(texts):
         (folder / f"t{i}.yaml").write_text(text)
     _assert_graceful(folder)
+
+
+def test_kinds_through_the_cli(workdir):
+    bare = workdir / "wh.yaml"
+    bare.write_text(
+        "snowflake.url.name: u\nsnowflake.user.name: n\nsnowflake.private.key: ${env:K}\n"
+        "snowflake.database.name: d\nsnowflake.schema.name: s\n"
+    )
+    out = validate("--kind", "destination", "--connector", "snowflake", str(bare), cwd=workdir)
+    assert out.returncode == 0 and "1 file, 0 sources, 1 destination: 0 errors" in out.stdout
+    out = validate("--connector", "snowflake", str(bare), cwd=workdir)
+    assert out.returncode == 1 and "error[kind-mismatch]" in out.stdout
+    out = run(
+        "payload",
+        "--kind",
+        "destination",
+        "--connector",
+        "snowflake",
+        str(bare),
+        cwd=workdir,
+        env={"K": "key"},
+    )
+    body = json.loads(out.stdout)
+    assert body["connector"] == "snowflake" and body["name"] == "wh" and "kind" not in body
+    out = run("schemas", "list", "--kind", "transform", "--format", "json", cwd=workdir)
+    rows = json.loads(out.stdout)
+    assert {r["kind"] for r in rows} == {"transform"} and len(rows) == 7
+    out = run("schemas", "show", "snowflake", cwd=workdir)  # only destinations have it
+    assert out.returncode == 0 and out.stdout.startswith("Snowflake (snowflake)")
+    out = run("schemas", "show", "--kind", "destination", "postgresql", cwd=workdir)
+    assert "connection.username" in out.stdout
+    out = run("schemas", "show", "postgresql", cwd=workdir)  # both kinds: the source
+    assert "connection.username" not in out.stdout and "database.dbname" in out.stdout
+    out = run("schemas", "export", "--editor", str(workdir / "e"), "--kind", "transform")
+    assert sorted(p.name for p in (workdir / "e").iterdir())[0] == "transform-enrich.json"

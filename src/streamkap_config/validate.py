@@ -483,7 +483,8 @@ def _check_config(
         if special and _special(run, checker, key, tokens, mode):
             failed = failed or special != "readonly"
             continue
-        if has_reference(value):
+        kind = value.__class__
+        if ((kind is str and "${" in value) or kind is list) and has_reference(value):
             # Checked once the reference is resolved, when the payload is built.
             normalised = value
         else:
