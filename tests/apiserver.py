@@ -4,11 +4,17 @@ Serves the bundled definitions at GET /sources/connectors and
 GET /destinations/connectors (bearer auth, ETags, 404 for unknown connectors)
 and POST /auth/access-token. ``faults`` is a list
 consumed one per connector request: "500", "429", "slow", "truncated",
-"invalid-json", "wrong-shape", "html".
+"invalid-json", "wrong-shape", "html", and the hostile ones: "echo-auth" (a 403
+whose body echoes the Authorization header), "trickle" (a body sent one byte at
+a time, ``trickle_seconds`` apart), "huge" (a 20 MiB body), "gzip-bomb" (64 MiB
+of zeros, gzip-compressed to about 64 KiB), "bad-gzip" (Content-Encoding: gzip
+on a body that is not), "deep-json" (JSON nested 100,000 deep). ``echo_secret``
+makes the token endpoint answer 401 with the request body echoed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -45,6 +51,8 @@ class ApiServer:
         self.faults: list[str] = []
         self.delay = delay
         self.slow_seconds = 3.0
+        self.trickle_seconds = 0.2
+        self.echo_secret = False
         self.retry_after = "0"
         self.token_ttl = token_ttl
         self.tokens: set[str] = {"static-token"}
@@ -117,6 +125,9 @@ class ApiServer:
                     return
                 with server.lock:
                     server.requests["token"] += 1
+                if server.echo_secret:
+                    self.send_json(401, {"detail": "bad credentials", "you_sent": body})
+                    return
                 if body.get("client_id") != CLIENT_ID or body.get("secret") != SECRET:
                     self.send_json(401, {"detail": "bad credentials"})
                     return
@@ -159,6 +170,8 @@ class ApiServer:
                     return
                 if fault == "500":
                     self.send_json(500, {"detail": "internal error"})
+                    return
+                if fault is not None and self.hostile(fault, auth):
                     return
                 if fault == "429":
                     self.send_json(
@@ -207,5 +220,61 @@ class ApiServer:
                 self.send_header("ETag", etag)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def hostile(self, fault: str, auth: str) -> bool:
+                """Answer as a hostile server would; False when ``fault`` is not one of those."""
+                if fault == "echo-auth":
+                    self.send_json(403, {"detail": f"forbidden for {auth}"})
+                elif fault == "trickle":
+                    data = json.dumps(server.definitions["kafkadirect"]).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    try:
+                        for byte in data:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(server.trickle_seconds)
+                    except OSError:
+                        pass  # the client gave up, as it should
+                    self.close_connection = True
+                elif fault == "huge":
+                    chunk = b" " * (1 << 20)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(20 * len(chunk)))
+                    self.end_headers()
+                    try:
+                        for _ in range(20):
+                            self.wfile.write(chunk)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                elif fault == "gzip-bomb":
+                    import gzip
+
+                    data = gzip.compress(b"0" * (64 << 20), compresslevel=9)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    with contextlib.suppress(OSError):
+                        self.wfile.write(data)
+                    self.close_connection = True
+                elif fault == "bad-gzip":
+                    data = b'{"not": "gzip at all"}'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                elif fault == "deep-json":
+                    self.send_raw(200, b"[" * 100_000 + b"]" * 100_000, "application/json")
+                else:
+                    return False
+                return True
 
         return Handler

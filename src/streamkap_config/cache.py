@@ -498,14 +498,16 @@ class SchemaCache:
         client: StreamkapClient | None = None,
         concurrency: int = 16,
         progress: Callable[[PullResult], None] | None = None,
+        deadline: float = 300.0,
     ) -> list[PullResult]:
         """Fetch connector definitions of this cache's kind from the API into the cache.
 
         ``codes=None`` fetches every connector in one request; otherwise one
         request per code, up to ``concurrency`` (16) at a time, each sending the
         stored ETag. A bad response is reported in its :class:`PullResult`
-        and never cached; the previous version stays current. Transform
-        definitions are bundled only (no endpoint serves them).
+        and never cached; the previous version stays current. Every request
+        of the pull ends within ``deadline`` seconds. Transform definitions are
+        bundled only (no endpoint serves them).
         """
         from .client import StreamkapClient
 
@@ -518,24 +520,34 @@ class SchemaCache:
         if client is None:
             client = StreamkapClient.from_env(base_url=self.api_url)
         try:
-            if codes is None:
-                results = self._pull_all(client)
-                if progress:
-                    for r in results:
-                        progress(r)
-                return results
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-                results = []
-                for r in pool.map(lambda c: self._pull_one(client, c), codes):
-                    results.append(r)
-                    if progress:
-                        progress(r)
-                return results
+            with client.deadline_within(deadline):
+                return self._pull(client, codes, concurrency, progress)
         finally:
             if own:
                 client.close()
+
+    def _pull(
+        self,
+        client: StreamkapClient,
+        codes: Sequence[str] | None,
+        concurrency: int,
+        progress: Callable[[PullResult], None] | None,
+    ) -> list[PullResult]:
+        if codes is None:
+            results = self._pull_all(client)
+            if progress:
+                for r in results:
+                    progress(r)
+            return results
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            results = []
+            for r in pool.map(lambda c: self._pull_one(client, c), codes):
+                results.append(r)
+                if progress:
+                    progress(r)
+            return results
 
     def _pull_one(self, client: StreamkapClient, code: str) -> PullResult:
         current = self._current(code)

@@ -114,7 +114,10 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
         "--max-bytes", type=int, metavar="N", help="file size limit in bytes (default: 5 MiB)"
     )
     parser.add_argument(
-        "--max-depth", type=int, metavar="N", help="nesting limit of a file (default: 64)"
+        "--max-depth",
+        type=int,
+        metavar="N",
+        help="nesting limit of a file, 1 to 256 (default: 64)",
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -341,13 +344,18 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .report import FileReport
     from .validate import validate_document
 
-    if args.max_bytes is not None and args.max_bytes <= 0:
-        _err("error: --max-bytes must be positive")
+    try:
+        limits = _limits(args)
+    except ValueError as exc:
+        _err(f"error: {str(exc).replace('max_', '--max-').replace('_', '-')}")
         return EXIT_USAGE
-    limits = _limits(args)
     schemas = _Schemas(args)
     reports: list[FileReport] = []
-    files = list(iter_files(args.paths))
+
+    def unreadable_directory(path: str, reason: str) -> None:
+        reports.append(_unreadable(path, LoadError(path, reason)))
+
+    files = list(iter_files(args.paths, on_error=unreadable_directory))
     if not files:
         _err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
     for path in files:
@@ -721,14 +729,25 @@ def _guarded(run: Any, args: argparse.Namespace, prog: str) -> int:
         return EXIT_USAGE
 
 
+def _tolerant_streams() -> None:
+    # A file name that is not UTF-8, or a lone surrogate read from JSON, is printed
+    # escaped rather than crashing the writer.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``streamkap-config``: validate, payload and schemas commands."""
+    _tolerant_streams()
     args = _build_parser().parse_args(argv)
     return _guarded(_dispatch, args, "streamkap-config")
 
 
 def validate_main(argv: Sequence[str] | None = None) -> int:
     """``streamkap-validate``: the standalone validator (the pre-commit entry point)."""
+    _tolerant_streams()
     args = _validate_parser().parse_args(argv)
     return _guarded(_run_validate, args, "streamkap-validate")
 

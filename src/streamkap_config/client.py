@@ -12,12 +12,19 @@ StreamkapClient('https://api.streamkap.com', auth='token')
 - Every request has a timeout. Connection errors, timeouts, 429 (honouring
   ``Retry-After``) and 5xx are retried with exponential backoff and jitter, a
   bounded number of times; other 4xx are not.
-- The token and the secret never appear in logs, errors or reprs. An error
-  names the method, URL and status and carries a short body snippet.
+- Bounded: every response body is read as a stream and refused past
+  :data:`MAX_RESPONSE_BYTES` once decoded (a gzip bomb stops there); every
+  request has a total deadline (``deadline``, 60 s), retries and waits
+  included, so a server trickling bytes cannot hold a run; a pull can set a
+  deadline for all its requests (:meth:`StreamkapClient.deadline_within`).
+- The token and the secret never appear in logs, errors or reprs: an error
+  names the method, URL and status and quotes at most a short prefix of the
+  body, with any credential cut out of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
@@ -25,6 +32,7 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,11 +42,14 @@ import httpx
 from .definitions import ConnectorDefinition, parse_definitions
 from .errors import ApiError, StreamkapConfigError
 
-__all__ = ["DEFAULT_API_URL", "ConnectorsResponse", "StreamkapClient"]
+__all__ = ["DEFAULT_API_URL", "MAX_RESPONSE_BYTES", "ConnectorsResponse", "StreamkapClient"]
 
 log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.streamkap.com"
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
+#: The most a response may hold once decoded; a connector catalogue is a few MB.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+_SNIPPET = 80
 
 
 def _is_loopback(host: str) -> bool:
@@ -50,9 +61,32 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _snippet(text: str, limit: int = 200) -> str:
+def _snippet(data: bytes, secrets: tuple[str | None, ...], limit: int = _SNIPPET) -> str:
+    """A short, whitespace-folded prefix of a body, with every credential cut out."""
+    text = data[: limit * 8].decode("utf-8", "replace")
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
     folded = " ".join(text.split())
     return folded if len(folded) <= limit else folded[: limit - 3] + "..."
+
+
+def _header_safe(value: str | None, name: str) -> None:
+    """A credential must go into an HTTP header as printable ASCII."""
+    if value is not None and not (value.isascii() and value.isprintable()):
+        raise StreamkapConfigError(
+            f"{name} holds characters that cannot be sent in an HTTP header "
+            "(only printable ASCII is allowed)"
+        )
+
+
+@dataclass(frozen=True)
+class Response:
+    """A whole response: status, headers and the decoded body (bounded in size)."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -79,8 +113,12 @@ class StreamkapClient:
         retries: int = 3,
         backoff: float = 0.5,
         max_retry_after: float = 30.0,
+        deadline: float = 60.0,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         url = (base_url or DEFAULT_API_URL).rstrip("/")
+        _header_safe(token, "STREAMKAP_TOKEN")
+        _header_safe(client_id, "STREAMKAP_CLIENT_ID")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise StreamkapConfigError(f"API URL {url!r} is not an http(s) URL")
@@ -92,6 +130,9 @@ class StreamkapClient:
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self._deadline_at = float("inf")  # set by deadline_within() for a batch of requests
         self._token = token
         self._client_id = client_id
         self.__secret = secret
@@ -127,6 +168,19 @@ class StreamkapClient:
     def close(self) -> None:
         self._http.close()
 
+    @contextlib.contextmanager
+    def deadline_within(self, seconds: float) -> Iterator[None]:
+        """Every request made inside the block ends within ``seconds`` from now."""
+        previous = self._deadline_at
+        self._deadline_at = min(previous, time.monotonic() + seconds)
+        try:
+            yield
+        finally:
+            self._deadline_at = previous
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return (self._token, self.__secret)
+
     def __enter__(self) -> StreamkapClient:
         return self
 
@@ -148,12 +202,13 @@ class StreamkapClient:
         body = {"client_id": self._client_id, "secret": self.__secret}
         response = self._send("POST", url, json_body=body, auth=False)
         try:
-            data = response.json()
+            data = json.loads(response.content)
             token = data["accessToken"]
             expires_in = float(data.get("expiresIn", 3600))
             if not isinstance(token, str) or not token:
                 raise ValueError("empty accessToken")
-        except (ValueError, KeyError, TypeError) as exc:
+            _header_safe(token, "the issued access token")
+        except (ValueError, KeyError, TypeError, RecursionError, StreamkapConfigError) as exc:
             raise ApiError(
                 "POST",
                 url,
@@ -174,21 +229,21 @@ class StreamkapClient:
         headers: dict[str, str] | None = None,
         json_body: Any = None,
         auth: bool = True,
-    ) -> httpx.Response:
+    ) -> Response:
         attempt = 0
         reauthed = False
+        shown = url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+        deadline = min(self._deadline_at, time.monotonic() + self.deadline)
         while True:
             request_headers = dict(headers or {})
             if auth:
                 token = self._bearer()
                 if token:
                     request_headers["Authorization"] = f"Bearer {token}"
-            shown = url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
             try:
-                response = self._http.request(
-                    method, url, params=params, headers=request_headers, json=json_body
+                response = self._exchange(
+                    method, url, params, request_headers, json_body, deadline, shown
                 )
-                body = response.content  # read fully: a truncated body raises here
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 kind = (
                     "timed out"
@@ -197,12 +252,15 @@ class StreamkapClient:
                 )
                 if attempt < self.retries:
                     attempt += 1
-                    delay = self._delay(attempt, None)
-                    log.info("%s %s %s; retry %d in %.2fs", method, shown, kind, attempt, delay)
-                    time.sleep(delay)
+                    self._wait(self._delay(attempt, None), deadline, method, shown)
+                    log.info("%s %s %s; retry %d", method, shown, kind, attempt)
                     continue
                 raise ApiError(
                     method, shown, None, f"{kind} after {attempt + 1} attempts"
+                ) from None
+            except httpx.DecodingError:
+                raise ApiError(
+                    method, shown, None, "the response body could not be decoded"
                 ) from None
             status = response.status_code
             if status == 401 and auth and self._client_id and not reauthed:
@@ -213,7 +271,7 @@ class StreamkapClient:
                 attempt += 1
                 delay = self._delay(attempt, response.headers.get("Retry-After"))
                 log.info("%s %s -> %d; retry %d in %.2fs", method, shown, status, attempt, delay)
-                time.sleep(delay)
+                self._wait(delay, deadline, method, shown)
                 continue
             if status == 304 or 200 <= status < 300:
                 return response
@@ -227,7 +285,51 @@ class StreamkapClient:
                 status,
                 f"server error after {attempt + 1} attempts" if status >= 500 else "request failed",
             )
-            raise ApiError(method, shown, status, reason, _snippet(body.decode("utf-8", "replace")))
+            raise ApiError(
+                method, shown, status, reason, _snippet(response.content, self._secrets())
+            )
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        headers: dict[str, str],
+        json_body: Any,
+        deadline: float,
+        shown: str,
+    ) -> Response:
+        """One request, its body read as a stream: bounded in decoded size and in time."""
+        if time.monotonic() >= deadline:
+            raise ApiError(method, shown, None, f"no answer within {self.deadline:g} s")
+        with self._http.stream(
+            method, url, params=params, headers=headers, json=json_body
+        ) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():  # decoded: a gzip bomb is counted unpacked
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise ApiError(
+                        method,
+                        shown,
+                        response.status_code,
+                        f"response larger than {self.max_bytes:,} bytes; refused",
+                    )
+                if time.monotonic() >= deadline:
+                    raise ApiError(
+                        method,
+                        shown,
+                        response.status_code,
+                        f"response not complete within {self.deadline:g} s",
+                    )
+                chunks.append(chunk)
+            return Response(response.status_code, response.headers, b"".join(chunks))
+
+    def _wait(self, delay: float, deadline: float, method: str, shown: str) -> None:
+        if time.monotonic() + delay >= deadline:
+            raise ApiError(method, shown, None, f"no answer within {self.deadline:g} s")
+        time.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:
@@ -259,13 +361,18 @@ class StreamkapClient:
             return ConnectorsResponse(shown, None, etag, not_modified=True)
         try:
             data = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError) as exc:
+            reason = (
+                "response nested too deeply"
+                if isinstance(exc, RecursionError)
+                else ("response is not JSON")
+            )
             raise ApiError(
                 "GET",
                 shown,
                 response.status_code,
-                "response is not JSON",
-                _snippet(response.content.decode("utf-8", "replace")),
+                reason,
+                _snippet(response.content, self._secrets()),
             ) from None
         return ConnectorsResponse(shown, data, response.headers.get("ETag"))
 

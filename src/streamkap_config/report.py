@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,18 @@ def summarise(reports: Sequence[FileReport]) -> Summary:
     )
 
 
+# C0 and C1 control characters and DEL: a newline in a key could forge a second
+# "file:line:col: error" line, an ESC could recolour or rewrite the terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``, ``\\n``)."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 _RED, _YELLOW, _GREEN, _DIM, _RESET = "\033[31m", "\033[33m", "\033[32m", "\033[2m", "\033[0m"
 
 
@@ -87,22 +100,22 @@ def render_text(
         for issue in report.all_issues():
             if quiet and issue.severity != "error":
                 continue
-            where = report.path
+            where = printable(report.path)
             if issue.line is not None:
                 where += f":{issue.line}:{issue.column}"
             label = f"{issue.severity}[{issue.code}]"
             if color:
                 tint = _RED if issue.severity == "error" else _YELLOW
                 label = f"{tint}{label}{_RESET}"
-            hint = f" (hint: {issue.hint})" if issue.hint else ""
+            hint = f" (hint: {printable(issue.hint)})" if issue.hint else ""
             if color and hint:
                 hint = f"{_DIM}{hint}{_RESET}"
-            lines.append(f"{where}: {label} {issue.message}{hint}")
+            lines.append(f"{where}: {label} {printable(issue.message)}{hint}")
         if verbose:
             for doc, result in report.documents:
                 if result.ok:
                     version = (result.schema_version or "")[:12]
-                    name = doc.name or "(config)"
+                    name = printable(doc.name or "(config)")
                     ok = f"{_GREEN}ok{_RESET}" if color else "ok"
                     lines.append(
                         f"{report.path}: {ok} {result.kind} {name} ({result.connector} {version})"
@@ -150,7 +163,9 @@ def render_json(reports: Sequence[FileReport]) -> str:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # %0A is GitHub's line break inside one annotation; other controls are escaped.
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text)
 
 
 def _escape_property(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,9 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def read_bytes(path: Path, limit: int = MAX_JSON_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (OSError or StoredFileError)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO blocks on open; /dev/zero never ends
+        raise StoredFileError("not a regular file")
     with open(path, "rb") as handle:
-        if not os.path.isfile(path):  # a FIFO or a device would block or never end
-            raise StoredFileError("not a regular file")
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise StoredFileError(f"larger than {limit:,} bytes")

@@ -25,9 +25,11 @@ What a careful reader needs and the usual libraries do not give:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,13 @@ def load_file(
     """
     name = os.fspath(path)
     try:
-        size = os.stat(name).st_size
+        info = os.stat(name)
+        if stat.S_ISDIR(info.st_mode):
+            raise LoadError(name, "is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO blocks until a writer comes; a device may never end.
+            raise LoadError(name, "is not a regular file (a FIFO, socket or device)")
+        size = info.st_size
         if size > limits.max_bytes:
             raise LoadError(name, f"file is {size:,} bytes, over the limit of {limits.max_bytes:,}")
         with open(name, "rb") as handle:
@@ -111,7 +119,7 @@ def load_text(
         elif syntax == "toml":
             from .toml_reader import read_toml
 
-            roots = [read_toml(text)]
+            roots = [read_toml(text, limits)]
         else:
             from .yaml_reader import read_yaml
 
@@ -140,11 +148,15 @@ def load_text(
     return loaded
 
 
-def iter_files(paths: list[str]) -> Iterator[str]:
+def iter_files(
+    paths: list[str], on_error: Callable[[str, str], None] | None = None
+) -> Iterator[str]:
     """Files named, and files with a known extension under directories named (sorted).
 
     A file reached twice (named twice, or named and inside a directory named)
-    is given once.
+    is given once. Inside directories only regular files are taken (a FIFO or
+    a device would block the run); a directory that cannot be read is passed
+    to ``on_error(path, reason)``, never skipped silently.
     """
     seen: set[str] = set()
 
@@ -155,14 +167,22 @@ def iter_files(paths: list[str]) -> Iterator[str]:
         seen.add(real)
         return True
 
+    def unreadable(exc: OSError) -> None:
+        if on_error is not None:
+            on_error(exc.filename or "?", f"cannot read the directory: {exc.strerror or exc}")
+
     for given in paths:
         if os.path.isdir(given):
             found = []
-            for root, dirs, files in os.walk(given):
+            for root, dirs, files in os.walk(given, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in files:
-                    if Path(name).suffix.lower() in EXTENSIONS and not name.startswith("."):
-                        found.append(os.path.join(root, name))
+                    if Path(name).suffix.lower() not in EXTENSIONS or name.startswith("."):
+                        continue
+                    path = os.path.join(root, name)
+                    with contextlib.suppress(OSError):
+                        if stat.S_ISREG(os.stat(path).st_mode):
+                            found.append(path)
             yield from (f for f in sorted(found) if first_time(f))
         elif first_time(given):
             yield given

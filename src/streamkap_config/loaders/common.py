@@ -2,31 +2,74 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..document import Document, Tokens
 from ..issues import Issue, pointer_label, to_pointer
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEPTH_CEILING",
     "EXTENSIONS",
     "Limits",
     "LoadedFile",
     "ParseError",
     "decode",
     "duplicate_issue",
+    "too_deep",
+    "too_long_number",
 ]
 
 EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 
 
+#: The deepest nesting any reader accepts, whatever ``max_depth`` asks: deeper than
+#: this a recursive reader could exhaust the stack.
+DEPTH_CEILING = 256
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what a file may cost to read."""
+    """Bounds on what a file may cost to read (one depth rule for every format)."""
 
     max_bytes: int = 5 * 1024 * 1024
     max_depth: int = 64
     max_nodes: int = 200_000  # after alias expansion
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_depth <= DEPTH_CEILING:
+            raise ValueError(f"max_depth must be between 1 and {DEPTH_CEILING}")
+        if self.max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+
+
+def too_deep(data: Any, max_depth: int) -> tuple[str, ...] | None:
+    """The path of the first container nested deeper than ``max_depth``, else None.
+
+    Iterative: it never recurses, whatever the data.
+    """
+    stack: list[tuple[Any, tuple[str, ...], int]] = [(data, (), 1)]
+    while stack:
+        value, tokens, depth = stack.pop()
+        if isinstance(value, dict):
+            children = [(v, (*tokens, str(k))) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(v, (*tokens, str(i))) for i, v in enumerate(value)]
+        else:
+            continue
+        if depth > max_depth:
+            return tokens
+        stack.extend((v, t, depth + 1) for v, t in children)
+    return None
+
+
+def too_long_number(exc: ValueError) -> str:
+    """What to say of Python refusing an integer of too many digits."""
+    m = re.search(r"value has (\d+) digits", str(exc))
+    digits = f"of {int(m.group(1)):,} digits " if m else ""
+    return f"an integer {digits}is too long to read (at most 4,300 digits)"
 
 
 DEFAULT_LIMITS = Limits()

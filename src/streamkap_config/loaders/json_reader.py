@@ -9,7 +9,7 @@ from typing import Any
 
 from ..document import Positions, Tokens
 from ..issues import Issue
-from .common import Limits, ParseError, duplicate_issue
+from .common import Limits, ParseError, duplicate_issue, too_long_number
 
 __all__ = ["read_json"]
 
@@ -63,7 +63,10 @@ class _JsonReader:
         if m is None or m.end() == pos:
             raise self.fail(f"unexpected character {text[pos]!r}", pos)
         number = m.group()
-        return (float(number) if m.group(1) or m.group(2) else int(number)), m.end()
+        try:
+            return (float(number) if m.group(1) or m.group(2) else int(number)), m.end()
+        except ValueError as exc:  # past Python's digit limit
+            raise self.fail(too_long_number(exc), pos) from None
 
     def string(self, pos: int) -> tuple[str, int]:
         try:
@@ -126,4 +129,7 @@ class _JsonReader:
 
 def read_json(text: str, limits: Limits) -> tuple[Any, Positions, list[Issue]]:
     """The value of a JSON text, where its keys and values are, and its duplicate keys."""
-    return _JsonReader(text, limits).read()
+    try:
+        return _JsonReader(text, limits).read()
+    except RecursionError:  # only past DEPTH_CEILING on a small stack; say it as depth
+        raise ParseError(f"nesting deeper than {limits.max_depth} levels") from None

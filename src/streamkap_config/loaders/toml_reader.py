@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 from typing import Any
 
 from ..document import Positions, Tokens
 from ..issues import Issue
-from .common import ParseError
+from .common import Limits, ParseError, too_deep, too_long_number
 
 __all__ = ["read_toml"]
 
@@ -30,22 +29,40 @@ def _toml_parts(key: str) -> list[str]:
     for m in _toml_patterns()[2].finditer(key):
         part = m.group()
         if part[0] == '"':
-            part = json.loads(part)
+            part = _basic_string(part)
         elif part[0] == "'":
             part = part[1:-1]
         parts.append(part)
     return parts
 
 
-def read_toml(text: str) -> tuple[Any, Positions, list[Issue]]:
+def _basic_string(quoted: str) -> str:
+    """A TOML basic string's value (its escapes are TOML's, not JSON's: \\U0001F600)."""
+    tomllib = _tomllib()
+    try:
+        value = tomllib.loads(f"k = {quoted}")["k"]
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return quoted[1:-1]  # a position is all we need; the parser already read it
+    return value if isinstance(value, str) else quoted[1:-1]
+
+
+def _tomllib() -> Any:
     if sys.version_info >= (3, 11):
         import tomllib
     else:
         import tomli as tomllib
+    return tomllib
 
+
+def read_toml(text: str, limits: Limits) -> tuple[Any, Positions, list[Issue]]:
+    tomllib = _tomllib()
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except RecursionError:
+        raise ParseError(f"nesting deeper than {limits.max_depth} levels") from None
+    except ValueError as exc:
+        if not isinstance(exc, tomllib.TOMLDecodeError):  # an integer past Python's digit limit
+            raise ParseError(f"invalid TOML: {too_long_number(exc)}") from None
         message = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", message)
         line, column = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
@@ -53,7 +70,12 @@ def read_toml(text: str) -> tuple[Any, Positions, list[Issue]]:
         if "at end of document" in message:
             line = text.count("\n") + 1
         raise ParseError(f"invalid TOML: {message}", line, column) from None
-    return data, _toml_positions(text), []
+    positions = _toml_positions(text)
+    deep = too_deep(data, limits.max_depth)
+    if deep is not None:
+        line, column = positions.of_key(deep) or (1, 1)
+        raise ParseError(f"nesting deeper than {limits.max_depth} levels", line, column)
+    return data, positions, []
 
 
 def _toml_positions(text: str) -> Positions:

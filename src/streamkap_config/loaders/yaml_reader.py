@@ -8,7 +8,7 @@ from typing import Any
 
 from ..document import YAML11_BOOLEAN_WORDS, Positions, Tokens
 from ..issues import Issue
-from .common import Limits, ParseError, duplicate_issue
+from .common import Limits, ParseError, duplicate_issue, too_long_number
 
 __all__ = ["read_yaml"]
 
@@ -281,15 +281,20 @@ def _build_yaml(events: Any, limits: Limits, out: list[Any], yaml: Any) -> None:
             text = event.value
             note = None
             plain = not style
-            if tag is not None and tag != "!" and not (plain and event.implicit[0]):
-                value = _tagged_scalar(tag, text, line, column)
-            elif plain:
-                value, note = _plain_scalar(text)
-            else:
-                value = text
+            try:
+                if tag is not None and tag != "!" and not (plain and event.implicit[0]):
+                    value = _tagged_scalar(tag, text, line, column)
+                elif plain:
+                    value, note = _plain_scalar(text)
+                else:
+                    value = text
+            except ValueError as exc:  # an integer past Python's digit limit
+                raise ParseError(too_long_number(exc), line, column) from None
             frame = stack[-1] if stack else None
             if frame is not None and isinstance(frame.container, dict) and frame.key is None:
                 set_key(frame, text, plain, line, column)
+                if event.anchor is not None:  # an anchored key: *alias may name it later
+                    anchors[event.anchor] = (text, 1)
                 continue
             if frame is not None and note is not None:
                 c = frame.container
