@@ -305,7 +305,6 @@ class SchemaCache:
             if sha256_hex(raw) != version:
                 raise StoredFileError("definition.json fails its sha256 check")
             definition = parse_definitions(parse_json(raw), code=code, kind=self.kind)[0]
-            _check_size(definition)
             schema_bytes = read_bytes(folder / "schema.json")
             if sha256_hex(schema_bytes) != meta.get("schema_sha256"):
                 raise StoredFileError("schema.json fails its sha256 check")
@@ -440,7 +439,6 @@ class SchemaCache:
         """Add a fetched definition to the cache and make it the current version."""
         from .jsonschema_gen import GENERATOR_VERSION, config_schema
 
-        _check_size(definition)
         code, version = definition.code, definition.version
         raw = canonical_json(dict(definition.raw))
         schema = config_schema(definition)
@@ -631,19 +629,6 @@ class SchemaCache:
         lock = LockFile(Path(path), pins)
         lock.write()
         return lock
-
-
-_MAX_PROPERTIES = 5_000
-
-
-def _check_size(definition: ConnectorDefinition) -> None:
-    # The largest public connector has under 100 properties; a huge one is hostile.
-    if len(definition.properties) > _MAX_PROPERTIES:
-        raise DefinitionError(
-            definition.display_name,
-            None,
-            f"{len(definition.properties):,} properties, over the limit of {_MAX_PROPERTIES:,}",
-        )
 
 
 def _sweep(folder: Path) -> None:

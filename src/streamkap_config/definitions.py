@@ -24,6 +24,7 @@ from .errors import DefinitionError
 
 __all__ = [
     "CONTROLS",
+    "MAX_PROPERTIES",
     "Condition",
     "ConnectorDefinition",
     "Property",
@@ -68,6 +69,8 @@ _KIND_OF_CONTROL: Mapping[str, Kind] = {
 }
 
 OPERATORS = ("EQ", "NE", "IN")
+#: The largest public connector has under 100 properties; a huge definition is hostile.
+MAX_PROPERTIES = 5_000
 SUFFIXES = (".user.defined", ".user.displayed")
 
 
@@ -234,6 +237,12 @@ def parse_definitions(
         if not isinstance(props_raw, list):
             raise DefinitionError(
                 display_name, None, "expected a list of properties (or an object with 'config')"
+            )
+        if len(props_raw) > MAX_PROPERTIES:
+            raise DefinitionError(
+                display_name,
+                None,
+                f"{len(props_raw):,} properties, over the limit of {MAX_PROPERTIES:,}",
             )
         if found_code in seen:
             raise DefinitionError(display_name, None, f"connector code {found_code!r} repeated")
