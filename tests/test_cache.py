@@ -310,3 +310,128 @@ def test_get_reads_the_disk_once_per_connector(server, tmp_path):
     (tmp_path / "connectors" / "s3" / "current.json").unlink()
     assert cache.get("s3").version == r.version  # remembered by this instance
     assert SchemaCache(tmp_path).get("s3").origin == "bundled"  # a new one looks again
+
+
+# --- behaviours a truncated file cannot tell apart (each fails if its line is broken) ----
+
+
+def test_a_second_pull_sends_if_none_match_and_a_304_refreshes_the_fetch_time(server, tmp_path):
+    cache = SchemaCache(tmp_path)
+    (first,) = cache.pull(["mysql"], client=api(server))
+    current = tmp_path / "connectors" / "mysql" / "current.json"
+    stored = json.loads(current.read_text())
+    stored["fetched_at"] = "2020-01-01T00:00:00+00:00"  # as if fetched long ago
+    current.write_text(json.dumps(stored))
+    meta = tmp_path / "connectors" / "mysql" / first.version / "meta.json"
+    meta.write_text(
+        json.dumps({**json.loads(meta.read_text()), "fetched_at": stored["fetched_at"]})
+    )
+    (again,) = SchemaCache(tmp_path).pull(["mysql"], client=api(server))
+    assert again.status == "unchanged"
+    assert server.seen_headers[-1].get("If-None-Match") == f'"{first.version}"'
+    refreshed = json.loads(current.read_text())["fetched_at"]
+    assert refreshed > "2026-01-01"  # the 304 refreshed it
+    assert json.loads(meta.read_text())["fetched_at"] == refreshed
+    assert SchemaCache(tmp_path).notices == []  # no longer stale
+
+
+def test_a_lock_of_bundled_versions_is_satisfied_on_a_fresh_machine(tmp_path):
+    lock = SchemaCache(tmp_path / "empty").write_lock(tmp_path / LOCK_FILE)
+    assert lock.pin("source", "s3") == bundled_schemas()["s3"].version
+    fresh = SchemaCache(tmp_path / "another-empty", lock=tmp_path / LOCK_FILE)
+    found = fresh.get("s3")
+    assert found.origin == "lock" and found.version == bundled_schemas()["s3"].version
+    assert fresh.for_kind("destination").get("snowflake").origin == "lock"
+
+
+@pytest.mark.parametrize("victim", ["definition.json", "schema.json"])
+def test_a_tampered_file_that_stays_valid_json_fails_its_sha256(server, tmp_path, victim):
+    cache = SchemaCache(tmp_path)
+    (r,) = cache.pull(["s3"], client=api(server))
+    path = tmp_path / "connectors" / "s3" / r.version / victim
+    data = json.loads(path.read_text())
+    data["tampered"] = True  # still JSON, still parseable: only the hash can tell
+    path.write_text(json.dumps(data))
+    fresh = SchemaCache(tmp_path)
+    assert fresh.get("s3").origin == "bundled"
+    assert any("fails its sha256 check" in n for n in fresh.notices)
+
+
+def test_writes_replace_the_file_so_an_open_reader_keeps_the_whole_old_one(tmp_path):
+    from streamkap_config.storage import atomic_write
+
+    target = tmp_path / "f.json"
+    old = b'{"version": "' + b"a" * 10_000 + b'"}'
+    atomic_write(target, old)
+    before = os.stat(target).st_ino
+    with open(target, "rb") as reader:
+        atomic_write(target, b'{"version": "b"}')
+        # A write in place would truncate what this reader sees; a rename never does.
+        assert reader.read() == old
+    assert os.stat(target).st_ino != before
+    assert target.read_bytes() == b'{"version": "b"}'
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]  # no temp file left
+
+
+def test_loading_versions_by_name_and_prefix(server, tmp_path):
+    cache = SchemaCache(tmp_path)
+    assert cache.load("s3", "bundled").origin == "bundled"
+    assert cache.load("s3", "current").origin == "bundled"
+    bundled_version = bundled_schemas()["s3"].version
+    assert cache.load("s3", bundled_version[:8]).version == bundled_version
+    with pytest.raises(SchemaUnavailableError, match="no version"):
+        cache.load("s3", "ffffffff")
+    with pytest.raises(SchemaUnavailableError, match="unknown connector"):
+        cache.load("nope", "current")
+    with pytest.raises(SchemaUnavailableError, match="no bundled version"):
+        cache.load("nope", "bundled")
+    server.change("s3", "one")
+    cache.pull(["s3"], client=api(server))
+    server.change("s3", "two")
+    cache.pull(["s3"], client=api(server))
+    assert len(cache.versions("s3")) == 3  # two cached and the bundled one
+    with pytest.raises(SchemaUnavailableError, match="ambiguous"):  # "" prefixes all three
+        cache.load("s3", "")
+
+
+def test_a_schema_from_another_generator_is_regenerated(server, tmp_path):
+    cache = SchemaCache(tmp_path)
+    (r,) = cache.pull(["s3"], client=api(server))
+    meta = tmp_path / "connectors" / "s3" / r.version / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "generator_version": "0"}))
+    schema = tmp_path / "connectors" / "s3" / r.version / "schema.json"
+    data = schema.read_bytes()
+    fresh = SchemaCache(tmp_path).get("s3")
+    assert fresh.origin == "cache" and fresh.schema["x-streamkap"]["generator_version"] != "0"
+    assert schema.read_bytes() == data  # regenerated in memory, the file untouched
+
+
+def test_a_schema_file_that_is_not_an_object_is_ignored(server, tmp_path):
+    from streamkap_config.bundle import sha256_hex
+
+    cache = SchemaCache(tmp_path)
+    (r,) = cache.pull(["s3"], client=api(server))
+    folder = tmp_path / "connectors" / "s3" / r.version
+    (folder / "schema.json").write_bytes(b"[]")
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "schema_sha256": sha256_hex(b"[]")}))
+    fresh = SchemaCache(tmp_path)
+    assert fresh.get("s3").origin == "bundled"
+    assert any("not an object" in n for n in fresh.notices)
+
+
+def test_kinds_of_a_cache(tmp_path):
+    cache = SchemaCache(tmp_path)
+    assert "postgresql" in cache and "snowflake" not in cache
+    assert "snowflake" in cache.for_kind("destination")
+    assert cache.for_kind("destination").for_kind("source") is cache
+    with pytest.raises(CacheError, match="unknown kind"):
+        SchemaCache(tmp_path, kind="pipeline")
+    with pytest.raises(SchemaUnavailableError, match="unknown destination connector"):
+        cache.write_lock(tmp_path / LOCK_FILE, ["nope"], ["destination"])
+
+
+def test_a_catalogue_that_is_not_an_object_is_an_error(server, tmp_path):
+    server.faults = ["wrong-shape"]
+    (result,) = SchemaCache(tmp_path).pull(None, client=api(server))
+    assert result.status == "error"

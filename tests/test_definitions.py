@@ -131,6 +131,40 @@ def test_string_defaults_are_typed():
         ({"C": [prop("k", "number", value={"default": "many"})]}, 0, "not an integer"),
         ({"C": [prop("k", "one-select")]}, 0, "needs 'raw_values'"),
         ({"C": [prop("k", required="yes")]}, 0, "'required' must be a boolean"),
+        ({"C": [{"name": "k", "value": "text"}]}, 0, "'value' must be an object"),
+        ({"C": [{"name": "k", "value": {"type": "raw"}}]}, 0, "'value.control' is missing"),
+        ({"C": [prop("k", description=5)]}, 0, "'description' must be a string"),
+        ({"C": [prop("k", "one-select", value={"raw_values": []})]}, 0, "non-empty list"),
+        ({"C": [prop("k", "one-select", value={"raw_values": [[1]]})]}, 0, "only scalars"),
+        ({"C": [prop("k", "one-select", value={"raw_values": ["a", "a"]})]}, 0, "repeated"),
+        ({"C": [prop("k", "number", value={"min": "1"})]}, 0, "'value.min' must be a number"),
+        ({"C": [prop("k", "text", value={"max": 3})]}, 0, "which is not numeric"),
+        ({"C": [prop("k", "number", value={"min": 5, "max": 1})]}, 0, "greater than"),
+        ({"C": [prop("k", conditions={"a": 1})]}, 0, "'conditions' must be a list"),
+        ({"C": [prop("k", conditions=["EQ"])]}, 0, "a condition must be an object"),
+        (
+            {"C": [prop("k", conditions=[{"operator": "EQ", "config": "", "value": 1}])]},
+            0,
+            "must name a key",
+        ),
+        ({"C": [prop("k", conditions=[{"operator": "EQ", "config": "k"}])]}, 0, "no 'value'"),
+        (
+            {"C": [prop("k", conditions=[{"operator": "IN", "config": "k", "value": 1}])]},
+            0,
+            "needs a non-empty list",
+        ),
+        (
+            {"C": [prop("k", conditions=[{"operator": "EQ", "config": "k", "value": 1}])]},
+            0,
+            "refers to itself",
+        ),
+        ({"C": [prop("k", aliases="old")]}, 0, "'aliases' must be a list"),
+        ({"C": [prop("k", terraform_attribute="")]}, 0, "'terraform_attribute'"),
+        ({"C": [prop("k", "number", terraform_type="Map")]}, 0, "needs a text control"),
+        ({"C": [prop("k", "toggle", value={"default": "perhaps"})]}, 0, "not a boolean"),
+        ({"C": [prop("k", "text", value={"default": 5})]}, 0, "not a string"),
+        ({"C": [prop("k", "multi_select", value={"default": 5})]}, 0, "not a list of strings"),
+        ({"C": [prop(f"k{i}") for i in range(5001)]}, None, "over the limit of 5,000"),
     ],
 )
 def test_malformed_definitions_raise_definition_error(response, index, reason):
@@ -140,7 +174,7 @@ def test_malformed_definitions_raise_definition_error(response, index, reason):
     assert err.connector == "C"
     assert err.index == index
     assert reason in err.reason
-    assert f"property #{index}" in str(err)
+    assert (f"property #{index}" in str(err)) == (index is not None)
 
 
 @pytest.mark.parametrize("response", [None, [], {}, {"C": "text"}, {"": []}, 42])

@@ -380,3 +380,22 @@ def test_duplicate_keys_are_credited_to_their_own_source_by_path_segment():
     loaded = load_text("sources:\n" + items, "s.yaml")
     with_dups = [n for n, d in enumerate(loaded.documents) if d.issues]
     assert with_dups == [10]
+
+
+def test_toml_multi_line_strings_do_not_throw_positions_off():
+    text = (
+        'name = "n"\n'
+        'connector = "postgresql"\n'
+        "[config]\n"
+        'table.include.list = """\n'
+        "fake = 1\n"
+        '[not.a.table]\n"""\n'
+        "literal = '''\n"
+        "other = 2\n"
+        "'''\n"
+        'port = "abc"\n'
+    )
+    (doc,) = load_text(text, "m.toml").documents
+    assert doc.positions.of_key(("config", "port")) == (11, 1)
+    assert doc.positions.of_key(("config", "fake")) == (3, 2)  # no such key: its table
+    assert ("not", "a", "table") not in doc.positions.keys

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -27,11 +29,30 @@ def test_mypy_strict():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_doctests():
+def _modules() -> list[str]:
+    import pkgutil
+
+    import streamkap_config
+
+    found = ["streamkap_config"]
+    for info in pkgutil.walk_packages(streamkap_config.__path__, "streamkap_config."):
+        found.append(info.name)
+    return sorted(found)
+
+
+MODULES = _modules()
+
+
+def test_every_module_is_found():
+    # Walking the package must see the modules and the loaders package alike.
+    assert {"streamkap_config.cli", "streamkap_config.loaders.yaml_reader"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name):
     import doctest
     import importlib
 
-    for name in ("definitions", "bundle", "keys", "validate", "payload", "jsonschema_gen"):
-        module = importlib.import_module(f"streamkap_config.{name}")
-        failures, _ = doctest.testmod(module)
-        assert failures == 0, name
+    module = importlib.import_module(name)
+    failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert failures == 0, name

@@ -768,3 +768,54 @@ def test_ssh_host_is_required_only_while_ssh_is_enabled():
     assert [(i.code, i.key) for i in validate_source(on).issues] == [("required", "ssh.host")]
     assert validate_source(with_config(PG, ssh={"enabled": False})).ok
     assert validate_source(with_config(PG, ssh={"enabled": True, "host": "b"})).ok
+
+
+# --- branches no bundled connector reaches, on generated definitions ------------------
+
+
+def generated(*props: dict) -> dict:
+    from streamkap_config.definitions import parse_definitions
+
+    defn = parse_definitions({"Generated": list(props)}, code="generated")[0]
+    return schemas_for(defn)
+
+
+def test_an_enum_compares_types_too():
+    # False == 0 and True == 1 in Python; neither is the allowed integer.
+    s = generated({"name": "level", "value": {"control": "one-select", "raw_values": [0, 1]}})
+    for value, ok in ((0, True), (1, True), (False, False), (True, False), ("1", False)):
+        r = validate_source(
+            {"name": "n", "connector": "generated", "config": {"level": value}}, schemas=s
+        )
+        assert r.ok == ok, value
+        if not ok:
+            assert [i.code for i in r.issues] == ["enum"]
+
+
+def test_every_item_of_a_multi_select_is_checked_against_its_allowed_values():
+    s = generated(
+        {"name": "fields", "value": {"control": "multi_select", "raw_values": ["key", "value"]}}
+    )
+
+    def codes_of(value):
+        doc = {"name": "n", "connector": "generated", "config": {"fields": value}}
+        return [(i.code, i.hint) for i in validate_source(doc, schemas=s).issues]
+
+    assert codes_of(["key", "value"]) == []
+    assert codes_of(["key", "vaule"]) == [("enum", 'did you mean "value"?')]
+    assert codes_of(["zzz"]) == [("enum", "write items from key, value")]
+    assert codes_of("key, value") == []
+
+
+def test_the_collector_reports_one_finding_once_and_keeps_distinct_ones():
+    from streamkap_config.document import Document
+    from streamkap_config.issues import Collector
+
+    run = Collector(Document(data={}))
+    run.add("type", "error", ("config", "a"), "expected a string", key="a")
+    run.add("type", "error", ("config", "a"), "expected a string", key="a")  # reached twice
+    run.add("range", "error", ("config", "a"), "out of range", key="a")  # same place, distinct
+    assert [(i.code, i.pointer) for i in run.sorted()] == [
+        ("type", "/config/a"),
+        ("range", "/config/a"),
+    ]

@@ -163,12 +163,12 @@ class BundledSchemas(Mapping[str, SchemaVersion]):
 @lru_cache(maxsize=4)
 def _manifest(directory: Path) -> Mapping[str, Any]:
     try:
-        manifest = json.loads((directory / MANIFEST).read_bytes())
+        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_bytes())
         if not isinstance(manifest["connectors"], list):
             raise TypeError("'connectors' is not a list")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SchemaUnavailableError("*", f"bundled manifest unreadable: {exc}") from None
-    return manifest  # type: ignore[no-any-return]
+    return manifest
 
 
 @lru_cache(maxsize=8)

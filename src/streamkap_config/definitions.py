@@ -326,9 +326,7 @@ def _parse_property(connector: str, index: int, raw: Any) -> Property:
         if v is not None and kind != "integer":
             raise fail(f"{name}: 'value.{key}' given for control {control!r}, which is not numeric")
         bounds[key] = v
-    if (
-        bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]  # type: ignore[operator]
-    ):
+    if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
         raise fail(f"{name}: 'value.min' is greater than 'value.max'")
 
     default = _normalise_default(value.get("default"), kind, fail, name)

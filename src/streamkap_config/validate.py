@@ -125,7 +125,7 @@ def _schemas_of(schemas: SchemaSource | None, kind: str) -> SchemaSource:
 
         return bundled_schemas(kind)
     for_kind = getattr(schemas, "for_kind", None)
-    return for_kind(kind) if for_kind is not None else schemas  # type: ignore[no-any-return]
+    return for_kind(kind) if for_kind is not None else schemas
 
 
 def suggest_connectors(code: str, known: Iterable[str]) -> list[str]:

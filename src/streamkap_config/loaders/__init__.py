@@ -35,7 +35,7 @@ from typing import Any
 
 from ..document import Document, Positions, Tokens
 from ..errors import LoadError
-from ..issues import Issue, pointer_label, to_pointer
+from ..issues import Issue, Severity, pointer_label, to_pointer
 from ..kinds import KINDS, kind_of_list
 from .common import DEFAULT_LIMITS, EXTENSIONS, Limits, LoadedFile, ParseError, decode
 
@@ -192,16 +192,14 @@ def _file_issue(
     loaded: LoadedFile,
     positions: Positions,
     code: str,
-    severity: str,
+    severity: Severity,
     tokens: Tokens,
     text: str,
     hint: str | None,
     at_key: bool = False,
 ) -> None:
     line, column = (positions.of_key(tokens) if at_key else positions.of_value(tokens)) or (1, 1)
-    loaded.issues.append(
-        Issue(code, severity, text, None, to_pointer(tokens), line, column, hint)  # type: ignore[arg-type]
-    )
+    loaded.issues.append(Issue(code, severity, text, None, to_pointer(tokens), line, column, hint))
 
 
 def _lists(

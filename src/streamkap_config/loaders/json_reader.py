@@ -13,8 +13,16 @@ from .common import Limits, ParseError, duplicate_issue, too_long_number
 
 __all__ = ["read_json"]
 
+# The C string scanner the json module itself uses (escapes, strictness, errors).
+_scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009 - untyped in typeshed
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def _skip(text: str, pos: int) -> int:
+    """The first position at or after ``pos`` that is not JSON whitespace."""
+    found = _WS.match(text, pos)
+    return found.end() if found is not None else pos
 
 
 class _JsonReader:
@@ -34,18 +42,20 @@ class _JsonReader:
         return ParseError(f"invalid JSON: {message}", line, column)
 
     def read(self) -> tuple[Any, Positions, list[Issue]]:
-        pos = _WS.match(self.text, 0).end()  # type: ignore[union-attr]
+        pos = _skip(self.text, 0)
         value, pos = self.value(pos, (), 0)
-        pos = _WS.match(self.text, pos).end()  # type: ignore[union-attr]
+        pos = _skip(self.text, pos)
         if pos != len(self.text):
             raise self.fail("extra data after the document", pos)
         return value, self.positions, self.dups
 
-    def value(self, pos: int, tokens: Tokens, depth: int) -> tuple[Any, int]:
+    def value(self, pos: int, tokens: Tokens | None, depth: int) -> tuple[Any, int]:
+        """The value at ``pos``; ``tokens`` None: read it, record nothing (a repeated key's)."""
         text = self.text
         if pos >= len(text):
             raise self.fail("unexpected end of input", pos)
-        self.positions.values.setdefault(tokens, self.where(pos))
+        if tokens is not None:
+            self.positions.values.setdefault(tokens, self.where(pos))
         ch = text[pos]
         if ch == '"':
             return self.string(pos)
@@ -70,14 +80,15 @@ class _JsonReader:
 
     def string(self, pos: int) -> tuple[str, int]:
         try:
-            return json.decoder.scanstring(self.text, pos + 1, True)  # type: ignore[attr-defined,no-any-return]
+            value, end = _scanstring(self.text, pos + 1, True)
+            return str(value), int(end)
         except json.JSONDecodeError as exc:
             raise self.fail(exc.msg.lower(), exc.pos) from None
 
-    def obj(self, pos: int, tokens: Tokens, depth: int) -> tuple[dict[str, Any], int]:
+    def obj(self, pos: int, tokens: Tokens | None, depth: int) -> tuple[dict[str, Any], int]:
         text = self.text
         result: dict[str, Any] = {}
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        pos = _skip(text, pos)
         if text.startswith("}", pos):
             return result, pos + 1
         while True:
@@ -85,21 +96,24 @@ class _JsonReader:
                 raise self.fail("expected a key in double quotes", pos)
             key_pos = pos
             key, pos = self.string(pos)
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            pos = _skip(text, pos)
             if not text.startswith(":", pos):
                 raise self.fail("expected ':' after a key", pos)
-            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
-            here = (*tokens, key)
+            pos = _skip(text, pos + 1)
+            here = None if tokens is None else (*tokens, key)
             line, column = self.where(key_pos)
             if key in result:
-                self.dups.append(duplicate_issue(here, self.positions.keys.get(here), line, column))
-                _, pos = self.value(pos, ("\x00dup", *here), depth)
+                if here is not None:
+                    first = self.positions.keys.get(here)
+                    self.dups.append(duplicate_issue(here, first, line, column))
+                _, pos = self.value(pos, None, depth)
             else:
-                self.positions.keys[here] = (line, column)
+                if here is not None:
+                    self.positions.keys[here] = (line, column)
                 result[key], pos = self.value(pos, here, depth)
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            pos = _skip(text, pos)
             if text.startswith(",", pos):
-                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                pos = _skip(text, pos + 1)
                 continue
             if text.startswith("}", pos):
                 return result, pos + 1
@@ -107,18 +121,19 @@ class _JsonReader:
                 raise self.fail("unexpected end of input", pos)
             raise self.fail("expected ',' or '}'", pos)
 
-    def array(self, pos: int, tokens: Tokens, depth: int) -> tuple[list[Any], int]:
+    def array(self, pos: int, tokens: Tokens | None, depth: int) -> tuple[list[Any], int]:
         text = self.text
         result: list[Any] = []
-        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        pos = _skip(text, pos)
         if text.startswith("]", pos):
             return result, pos + 1
         while True:
-            item, pos = self.value(pos, (*tokens, str(len(result))), depth)
+            at = None if tokens is None else (*tokens, str(len(result)))
+            item, pos = self.value(pos, at, depth)
             result.append(item)
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            pos = _skip(text, pos)
             if text.startswith(",", pos):
-                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                pos = _skip(text, pos + 1)
                 continue
             if text.startswith("]", pos):
                 return result, pos + 1
