@@ -532,6 +532,8 @@ def test_pull_lock_diff_through_the_cli(workdir):
                 "--api-url",
                 server.url,
                 "s3",
+                "--retries",
+                "0",
                 "--cache-dir",
                 cache,
                 cwd=workdir,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import yaml
@@ -215,10 +214,9 @@ def test_billion_laughs_is_rejected_fast():
     for i, name in enumerate("bcdefghij"):
         prev = "abcdefghij"[i]
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
-    start = time.perf_counter()
     (issue,) = load_text("\n".join(lines) + "\n", "bomb.yaml").issues
-    assert time.perf_counter() - start < 1.0
-    assert issue.code == "parse-error" and "nodes" in issue.message
+    # Refused at the node budget, long before the 10^9 nodes the aliases describe.
+    assert issue.code == "parse-error" and "over 200,000 nodes" in issue.message
 
 
 def test_aliases_and_merge_keys_work():

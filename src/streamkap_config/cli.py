@@ -204,6 +204,13 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--concurrency", type=int, default=16, metavar="N", help="requests at a time (16)"
     )
+    s.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="retries of a failed request, with backoff (3)",
+    )
     s = ssub.add_parser("lock", help="write streamkap-schemas.lock here")
     _common(s, suppress=True)
     s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
@@ -684,7 +691,12 @@ def _pull(cache: SchemaCache, args: argparse.Namespace) -> bool:
             sys.stderr.write(f"\r\033[Kpulling {prefix}schemas: {count} ({result.connector})")
             sys.stderr.flush()
 
-    results = cache.pull(args.codes or None, concurrency=args.concurrency, progress=progress)
+    from .client import StreamkapClient
+
+    with StreamkapClient.from_env(base_url=cache.api_url, retries=max(0, args.retries)) as client:
+        results = cache.pull(
+            args.codes or None, client=client, concurrency=args.concurrency, progress=progress
+        )
     if tty:
         sys.stderr.write("\r\033[K")
     failed = False

@@ -115,6 +115,7 @@ class StreamkapClient:
         max_retry_after: float = 30.0,
         deadline: float = 60.0,
         max_bytes: int = MAX_RESPONSE_BYTES,
+        renew_before: float = 30.0,
     ) -> None:
         url = (base_url or DEFAULT_API_URL).rstrip("/")
         _header_safe(token, "STREAMKAP_TOKEN")
@@ -132,6 +133,8 @@ class StreamkapClient:
         self.max_retry_after = max_retry_after
         self.deadline = deadline
         self.max_bytes = max_bytes
+        # Renew an issued token this many seconds before it expires.
+        self.renew_before = renew_before
         self._deadline_at = float("inf")  # set by deadline_within() for a batch of requests
         self._token = token
         self._client_id = client_id
@@ -216,7 +219,7 @@ class StreamkapClient:
                 f"unexpected token response ({exc.__class__.__name__})",
             ) from None
         # Renew a little early so that a request never carries an expired token.
-        return token, time.monotonic() + max(0.0, expires_in - 30)
+        return token, time.monotonic() + max(0.0, expires_in - self.renew_before)
 
     # -- requests -------------------------------------------------------------------------
 
