@@ -603,10 +603,17 @@ def _assert_graceful(folder: Path) -> None:
 def test_fixed_corpus_of_broken_files(tmp_path):
     for name, data in FIXED_CORPUS.items():
         (tmp_path / name).write_bytes(data)
-    _assert_graceful(tmp_path)
-    for name in FIXED_CORPUS:
-        out = validate(str(tmp_path / name), cwd=tmp_path)
-        assert out.returncode in (0, 1, 2) and "Traceback" not in out.stderr, name
+    _assert_graceful(tmp_path)  # all of them in one real run of the command
+    import contextlib
+    import io
+
+    from streamkap_config.cli import validate_main
+
+    for name in FIXED_CORPUS:  # and each alone, in process: its own exit code
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = validate_main([str(tmp_path / name), "--cache-dir", str(tmp_path / "c")])
+        assert code in (0, 1, 2) and "Traceback" not in err.getvalue(), name
 
 
 yaml_texts = st.lists(
@@ -691,3 +698,34 @@ def test_kinds_through_the_cli(workdir):
     assert "connection.username" not in out.stdout and "database.dbname" in out.stdout
     out = run("schemas", "export", "--editor", str(workdir / "e"), "--kind", "transform")
     assert sorted(p.name for p in (workdir / "e").iterdir())[0] == "transform-enrich.json"
+
+
+def test_smaller_paths_of_the_command_line(workdir):
+    pg = str(EXAMPLES / "postgresql.source.yaml")
+    out = run("validate", pg, cwd=workdir)  # the subcommand, as well as streamkap-validate
+    assert out.returncode == 0 and "1 file, 1 source: 0 errors" in out.stdout
+    empty = workdir / "empty"
+    empty.mkdir()
+    out = validate(str(empty), cwd=workdir)
+    assert out.returncode == 0 and "no YAML, JSON or TOML files found" in out.stderr
+    out = run("payload", str(workdir / "missing.yaml"), cwd=workdir)
+    assert out.returncode == 2 and "cannot read the file: no such file" in out.stderr
+    broken = workdir / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    out = run("payload", "--format", "json", str(broken), cwd=workdir)
+    assert out.returncode == 1 and json.loads(out.stdout)["files"][0]["issues"][0]["code"] == (
+        "parse-error"
+    )
+    out = run("schemas", "show", "--format", "json", "s3", cwd=workdir)
+    assert json.loads(out.stdout)["x-streamkap"]["connector"] == "s3"
+    out = run("schemas", "export", "--editor", str(workdir / "e"), "nope", cwd=workdir)
+    assert out.returncode == 3 and "unknown source connector" in out.stderr
+    big = "name: n\n" + "#" * 200 + "\n"
+    out = subprocess.run(
+        [str(BIN / "streamkap-validate"), "--max-bytes", "100", "-"],
+        input=big,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+    )
+    assert out.returncode == 2 and "over the limit of 100 bytes" in out.stdout

@@ -397,3 +397,38 @@ def test_toml_multi_line_strings_do_not_throw_positions_off():
     assert doc.positions.of_key(("config", "port")) == (11, 1)
     assert doc.positions.of_key(("config", "fake")) == (3, 2)  # no such key: its table
     assert ("not", "a", "table") not in doc.positions.keys
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("v: !!float 1.5\n", 1.5),
+        ("v: !!null ''\n", None),
+        ("v: !!bool TRUE\n", True),
+        ("v: !!int 0x1f\n", 31),
+        ("v: .inf\n", float("inf")),
+        ("v: 0o17\n", 15),
+        ("v: 0xZZ\n", "0xZZ"),
+        ("v: 12:30\n", "12:30"),
+        ("v: 1e3\n", 1000.0),
+    ],
+)
+def test_yaml_tags_and_scalars(text, expected):
+    (doc,) = load_text(text, "t.yaml", connector="s3").documents
+    assert doc.data["v"] == expected and type(doc.data["v"]) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("v: !!bool maybe\n", "not a valid bool"),
+        ("v: !!timestamp 2026-01-01\n", "unsupported YAML tag"),
+        ("? [a]\n: 1\n", "cannot be a key"),
+        ("a: &x [1]\n*x : 2\n", "alias used as a key"),
+        ("<<: 5\n", "merge key"),
+        ("v: !custom {}\n", "unsupported YAML tag"),
+    ],
+)
+def test_yaml_shapes_that_are_refused(text, says):
+    (issue,) = load_text(text, "t.yaml").issues
+    assert issue.code == "parse-error" and says in issue.message
