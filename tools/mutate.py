@@ -1,0 +1,312 @@
+"""Mutation check: break one behaviour at a time and see whether the tests notice.
+
+    python tools/mutate.py            # every listed mutation (a few minutes)
+    python tools/mutate.py -k cache   # the mutations whose name holds "cache"
+
+Each mutation replaces one snippet of ``src/`` (it must occur exactly once) in a
+fresh copy of the repository, then runs the test modules that guard that code
+with the copy first on ``PYTHONPATH`` (subprocess CLI runs included). A
+mutation the tests do not fail on is a *survivor*: a behaviour that can break
+unnoticed. Exit code 1 when any mutation survives. Not run in CI (it runs the
+suite once per mutation); docs/TESTING.md lists the last run's outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = "src/streamkap_config"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str  # relative to src/streamkap_config
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+VALIDATE = ("tests/test_validate.py", "tests/test_kinds.py")
+CACHE = ("tests/test_cache.py", "tests/test_hostile.py")
+LOADERS = ("tests/test_loaders.py", "tests/test_hostile.py")
+
+MUTATIONS = (
+    Mutation(
+        "validate: conditionally required keys never reported",
+        "validate.py",
+        "if prop.conditions and not all(",
+        "if prop.conditions or not all(",
+        VALIDATE,
+    ),
+    Mutation(
+        "checks: an enum check that ignores the value's type",
+        "checks.py",
+        "if value == a and type(value) is type(a):",
+        "if value == a:",
+        VALIDATE,
+    ),
+    Mutation(
+        "checks: multi_select items never checked against raw_values",
+        "checks.py",
+        "        if items is not None:\n            for v in value:",
+        "        if False:\n            for v in value:",
+        VALIDATE,
+    ),
+    Mutation(
+        "checks: no range check below the minimum",
+        "checks.py",
+        "if (lo is not None and number < lo) or",
+        "if False or",
+        VALIDATE,
+    ),
+    Mutation(
+        "refs: the reference pattern loses its end anchor",
+        "refs.py",
+        '_TOKEN = re.compile(r"\\$\\$\\{|\\$\\{env:" + _NAME + r"\\}")',
+        '_TOKEN = re.compile(r"\\$\\$\\{|\\$\\{env:" + _NAME + r"\\}.*")',
+        ("tests/test_validate.py", "tests/test_secrets.py"),
+    ),
+    Mutation(
+        "validate: plaintext secrets never reported",
+        "validate.py",
+        "if secret and value.__class__ is str and literal_text(value):",
+        "if False:",
+        VALIDATE,
+    ),
+    Mutation(
+        "validate: inactive keys never reported",
+        "validate.py",
+        "            if unmet:",
+        "            if False:",
+        VALIDATE,
+    ),
+    Mutation(
+        "validate: set-once keys accepted in update mode",
+        "validate.py",
+        'if mode == "update" and prop.set_once:',
+        "if False:",
+        VALIDATE,
+    ),
+    Mutation(
+        "validate: a code of another kind is just unknown",
+        "validate.py",
+        "if found is not None and found.definition.kind == other.name:",
+        "if False:",
+        VALIDATE,
+    ),
+    Mutation(
+        "issues: de-duplication removed",
+        "issues.py",
+        "        if issue not in self._seen:",
+        "        if True:",
+        ("tests/test_validate.py",),
+    ),
+    Mutation(
+        "issues: de-duplication over-eager (one issue per pointer)",
+        "issues.py",
+        "        if issue not in self._seen:",
+        "        if issue.pointer not in {i.pointer for i in self._seen}:",
+        ("tests/test_validate.py",),
+    ),
+    Mutation(
+        "payload: values from the environment not masked",
+        "payload.py",
+        "payload = make_body(result.kind, body, checker.secret_keys | env_keys)",
+        "payload = make_body(result.kind, body, checker.secret_keys)",
+        ("tests/test_validate.py", "tests/test_secrets.py", "tests/test_cli.py"),
+    ),
+    Mutation(
+        "payload: json_string maps sent as mappings",
+        "payload.py",
+        "for key in checker.json_string_keys & body",
+        "for key in frozenset() & body",
+        ("tests/test_kinds.py",),
+    ),
+    Mutation(
+        "cache: never sends If-None-Match",
+        "client.py",
+        'headers = {"If-None-Match": etag} if etag else None',
+        "headers = None",
+        (*CACHE, "tests/test_kinds.py"),
+    ),
+    Mutation(
+        "cache: a 304 does not refresh the fetch time",
+        "cache.py",
+        "                self._touch(code)\n",
+        "                pass\n",
+        CACHE,
+    ),
+    Mutation(
+        "cache: a lock pin not satisfied by the bundled snapshot",
+        "cache.py",
+        "if found is None and code in bundled and bundled[code].version == version:",
+        "if False:",
+        CACHE,
+    ),
+    Mutation(
+        "cache: definition sha256 check removed",
+        "cache.py",
+        "if sha256_hex(raw) != version:",
+        "if False:",
+        CACHE,
+    ),
+    Mutation(
+        "cache: schema sha256 check removed",
+        "cache.py",
+        'if sha256_hex(schema_bytes) != meta.get("schema_sha256"):',
+        "if False:",
+        CACHE,
+    ),
+    Mutation(
+        "storage: a write in place instead of a rename",
+        "storage.py",
+        "    path.parent.mkdir(parents=True, exist_ok=True)\n    fd, tmp",
+        "    path.parent.mkdir(parents=True, exist_ok=True)\n"
+        "    with open(path, 'r+b' if path.exists() else 'wb') as f:\n"
+        "        f.truncate(0)\n        f.write(data)\n    return\n    fd, tmp",
+        CACHE,
+    ),
+    Mutation(
+        "cache: temp files of killed writers never swept",
+        "cache.py",
+        "                _sweep(self._dir(code))\n",
+        "",
+        CACHE,
+    ),
+    Mutation(
+        "loaders: TOML multi-line strings not skipped",
+        "loaders/toml_reader.py",
+        "                    in_multiline = quote",
+        "                    pass",
+        LOADERS,
+    ),
+    Mutation(
+        "loaders: YAML duplicate keys not reported",
+        "loaders/yaml_reader.py",
+        "if key in container and key not in frame.merged:",
+        "if False:",
+        LOADERS,
+    ),
+    Mutation(
+        "loaders: JSON duplicate keys not reported",
+        "loaders/json_reader.py",
+        "            if key in result:",
+        "            if False:",
+        LOADERS,
+    ),
+    Mutation(
+        "loaders: the YAML alias budget removed",
+        "loaders/yaml_reader.py",
+        "if nodes > limits.max_nodes:",
+        "if False:",
+        LOADERS,
+    ),
+    Mutation(
+        "loaders: the YAML depth limit removed",
+        "loaders/yaml_reader.py",
+        "if len(stack) >= limits.max_depth:",
+        "if False:",
+        LOADERS,
+    ),
+    Mutation(
+        "loaders: a YAML 1.1 boolean word read as a boolean",
+        "loaders/yaml_reader.py",
+        '_TRUE = {"true", "True", "TRUE"}',
+        '_TRUE = {"true", "True", "TRUE", "yes", "on"}',
+        LOADERS,
+    ),
+    Mutation(
+        "loaders: duplicate keys credited by string prefix",
+        "loaders/__init__.py",
+        'inside = issue.pointer == prefix or issue.pointer.startswith(prefix + "/")',
+        "inside = issue.pointer.startswith(prefix)",
+        LOADERS,
+    ),
+    Mutation(
+        "keys: the suffix-less spelling no longer resolves",
+        "keys.py",
+        "for variant in (base, *(base + s for s in SUFFIXES)):",
+        "for variant in ():",
+        ("tests/test_keys.py", "tests/test_validate.py"),
+    ),
+    Mutation(
+        "client: credentials quoted from a response body",
+        "client.py",
+        '            text = text.replace(secret, "********")',
+        "            pass",
+        ("tests/test_hostile.py", "tests/test_client.py"),
+    ),
+    Mutation(
+        "client: no cap on the decoded body",
+        "client.py",
+        "                if size > self.max_bytes:",
+        "                if False:",
+        ("tests/test_hostile.py",),
+    ),
+    Mutation(
+        "report: control characters printed raw",
+        "report.py",
+        "    if not _CONTROL.search(text):",
+        "    if True:",
+        ("tests/test_hostile.py", "tests/test_report.py"),
+    ),
+)
+
+
+def copy_tree(target: Path) -> None:
+    for name in ("src", "tests", "schemas", "examples", "tools", "docs"):
+        shutil.copytree(ROOT / name, target / name)
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        shutil.copy2(ROOT / name, target / name)
+
+
+def run_one(m: Mutation) -> tuple[bool, float]:
+    """True when the tests fail on the mutated copy (the mutant is killed)."""
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        work = Path(tmp) / "repo"
+        work.mkdir()
+        copy_tree(work)
+        target = work / PKG / m.path
+        text = target.read_text()
+        if text.count(m.old) != 1:
+            raise SystemExit(f"{m.name}: the snippet occurs {text.count(m.old)} times in {m.path}")
+        target.write_text(text.replace(m.old, m.new))
+        env = {**os.environ, "PYTHONPATH": str(work / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+        start = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *m.tests],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        return out.returncode != 0, time.monotonic() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", metavar="TEXT", help="only mutations whose name holds TEXT")
+    args = parser.parse_args()
+    chosen = [m for m in MUTATIONS if not args.k or args.k in m.name]
+    survivors = []
+    for m in chosen:
+        killed, seconds = run_one(m)
+        print(f"{'killed  ' if killed else 'SURVIVED'} {seconds:5.1f}s  {m.name}", flush=True)
+        if not killed:
+            survivors.append(m.name)
+    print(f"{len(chosen) - len(survivors)} of {len(chosen)} mutants killed")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
