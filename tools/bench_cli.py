@@ -1,15 +1,22 @@
-"""Benchmark: wall time of `streamkap-validate` next to `check-jsonschema` on the same files.
+"""Benchmark: wall time of `streamkap-validate` next to `check-jsonschema` and the floor.
 
-    pip install '.[bench]'
-    python tools/bench_cli.py [--runs 7]
+    pip install '.[bench]'          # check-jsonschema and ruamel.yaml.clib
+    python tools/bench_cli.py [--runs 7] [--big 10000]
 
 Both tools get the same bare PostgreSQL configs written with the API's dotted
 keys (so both validate the same thing): check-jsonschema with
 ``--schemafile`` pointing at our generated JSON Schema for PostgreSQL,
-streamkap-validate with ``--connector postgresql``. Two cases: 1 file, and 500
-files of which 10 % are invalid. Each command runs ``--runs`` times,
-alternating; the table gives medians and the ratio. Both run from the same
-Python, through their installed console scripts, with bytecode compiled.
+streamkap-validate with ``--connector postgresql``; both with ``-q``. Cases:
+1 file, and 500 files of which 10 % are invalid. check-jsonschema runs twice:
+with ruamel.yaml's C loader (``ruamel.yaml.clib``, its best configuration) and
+with its pure-Python parser (the C module blocked). The floor is what no
+validator can beat: for 1 file ``python -c "import yaml"``; for 500 files
+starting Python and ``yaml.load(f, Loader=yaml.CSafeLoader)`` over the same
+files, nothing else. Each command runs ``--runs`` times, alternating; the table
+gives medians and ratios. Everything runs from the same Python with bytecode
+compiled. ``--big N`` adds a generated monorepo of N files of every kind
+(sources, destinations, transforms; 5 % invalid) for streamkap-validate alone:
+its time and per-file cost next to the floor, to show it stays linear.
 """
 
 from __future__ import annotations
@@ -36,12 +43,9 @@ BIN = Path(sys.executable).parent
 
 def write_corpus(folder: Path, count: int, rng: random.Random) -> list[str]:
     version = bundled_schemas()["postgresql"]
-    required = {p.name: p for p in version.definition.properties if p.required}
-    optional = [
-        p
-        for p in version.definition.properties
-        if not p.required and not p.conditions and p.has_default
-    ]
+    settable = version.definition.properties
+    required = {p.name for p in settable if p.required and not p.conditions}
+    optional = [p for p in settable if not p.required and not p.conditions and p.has_default]
     paths = []
     for n in range(count):
         config: dict[str, object] = {
@@ -53,7 +57,7 @@ def write_corpus(folder: Path, count: int, rng: random.Random) -> list[str]:
             "schema.include.list": "public",
             "table.include.list.user.defined": "public.orders,public.customers",
         }
-        assert set(required) <= set(config)
+        assert required <= set(config)
         for p in rng.sample(optional, 12):
             config[p.name] = p.default
         if count > 1 and n % 10 == 0:  # 10 % invalid
@@ -65,41 +69,164 @@ def write_corpus(folder: Path, count: int, rng: random.Random) -> list[str]:
     return paths
 
 
+def write_monorepo(folder: Path, count: int, rng: random.Random) -> None:
+    """``count`` files of every kind under streamkap/<kind>s/, 5 % of them invalid."""
+    from streamkap_config import KINDS
+
+    for n in range(count):
+        kind = ("source", "destination", "transform")[n % 3]
+        code = {"source": "s3", "destination": "snowflake", "transform": "map_filter"}[kind]
+        config: dict[str, object] = {
+            "source": {"format": "json", "aws.s3.region": "eu-west-1"},
+            "destination": {
+                "snowflake.url.name": "acme.snowflakecomputing.com",
+                "snowflake.user.name": "U",
+                "snowflake.private.key": "${env:SF_KEY}",
+                "snowflake.database.name": "DB",
+                "snowflake.schema.name": f"S{n}",
+            },
+            "transform": {"transforms.language": "Python"},
+        }[kind]
+        if rng.random() < 0.05:
+            config = {**config, "unknown.key": 1}
+        doc = {
+            "kind": kind,
+            "name": f"{kind}-{n}",
+            KINDS[kind].code_field: code,
+            "config": config,
+        }
+        sub = folder / "streamkap" / KINDS[kind].plural / f"d{n // 500:03d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{kind}{n:05d}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
     return time.perf_counter() - start
 
 
+FLOOR_ONE = "import yaml"
+FLOOR_MANY = (
+    "import sys, yaml\n"
+    "for name in sys.argv[1:]:\n"
+    "    with open(name, 'rb') as f:\n"
+    "        yaml.load(f, Loader=yaml.CSafeLoader)\n"
+)
+FLOOR_TREE = (
+    "import os, sys, yaml\n"
+    "for root, _, files in os.walk(sys.argv[1]):\n"
+    "    for name in files:\n"
+    "        with open(os.path.join(root, name), 'rb') as f:\n"
+    "            yaml.load(f, Loader=yaml.CSafeLoader)\n"
+)
+# check-jsonschema with ruamel.yaml's C extension blocked: its pure-Python parser.
+PURE = (
+    "import sys\n"
+    "sys.modules['_ruamel_yaml'] = None\n"
+    "from check_jsonschema import main\n"
+    "sys.exit(main())\n"
+)
+
+
+def versions() -> list[str]:
+    from importlib.metadata import version
+
+    try:
+        import _ruamel_yaml  # noqa: F401
+
+        clib = f"ruamel.yaml.clib {version('ruamel.yaml.clib')}"
+    except ImportError:
+        clib = "no ruamel.yaml.clib"
+    return [
+        f"Python {sys.version.split()[0]}",
+        f"streamkap-config {streamkap_config.__version__} (PyYAML {yaml.__version__}, "
+        f"libyaml {'yes' if getattr(yaml, '__with_libyaml__', False) else 'no'})",
+        f"check-jsonschema {version('check-jsonschema')} "
+        f"(ruamel.yaml {version('ruamel.yaml')}, {clib})",
+    ]
+
+
+def medians(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, float]:
+    for cmd in commands.values():
+        timed(cmd, env)  # warm the page cache
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, cmd in commands.items():
+            times[label].append(timed(cmd, env))
+    return {label: statistics.median(t) for label, t in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--big", type=int, default=0, metavar="N", help="monorepo of N files")
     args = parser.parse_args()
     checker = BIN / "check-jsonschema"
     if not checker.exists():
         raise SystemExit("check-jsonschema is not installed: pip install '.[bench]'")
     compileall.compile_dir(Path(streamkap_config.__file__).parent, quiet=1)
+    import check_jsonschema
+
+    compileall.compile_dir(Path(check_jsonschema.__file__).parent, quiet=1)
     rng = random.Random(11)
+    py = sys.executable
+    print("; ".join(versions()))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         schema = root / "postgresql.schema.json"
         schema.write_text(json.dumps(dict(bundled_schemas()["postgresql"].schema)))
         env = {**os.environ, "STREAMKAP_CONFIG_CACHE": str(root / "cache"), "NO_COLOR": "1"}
         print(f"median of {args.runs} runs, seconds (lower is better)")
-        print(f"{'case':<22} {'check-jsonschema':>17} {'streamkap-validate':>19} {'ratio':>7}")
+        header = (
+            f"{'case':<20} {'floor':>7} {'cjs pure':>9} {'cjs clib':>9} {'ours':>7}"
+            f" {'cjs clib/ours':>14} {'cjs pure/ours':>14} {'ours/floor':>11}"
+        )
+        print(header)
         for label, count in (("1 file", 1), ("500 files, 10% bad", 500)):
             folder = root / f"n{count}"
             folder.mkdir()
             files = write_corpus(folder, count, rng)
-            theirs_cmd = [str(checker), "--schemafile", str(schema), *files]
-            ours_cmd = [str(BIN / "streamkap-validate"), "--connector", "postgresql", "-q", *files]
-            timed(theirs_cmd, env), timed(ours_cmd, env)  # warm the page cache
-            theirs, ours = [], []
-            for _ in range(args.runs):
-                theirs.append(timed(theirs_cmd, env))
-                ours.append(timed(ours_cmd, env))
-            t, o = statistics.median(theirs), statistics.median(ours)
-            print(f"{label:<22} {t:>17.3f} {o:>19.3f} {t / o:>6.1f}x")
+            floor = [py, "-c", FLOOR_ONE] if count == 1 else [py, "-c", FLOOR_MANY, *files]
+            cjs = ["--schemafile", str(schema), "-q", *files]
+            m = medians(
+                {
+                    "floor": floor,
+                    "pure": [py, "-c", PURE, *cjs],
+                    "clib": [str(checker), *cjs],
+                    "ours": [
+                        str(BIN / "streamkap-validate"),
+                        "--connector",
+                        "postgresql",
+                        "-q",
+                        *files,
+                    ],
+                },
+                env,
+                args.runs,
+            )
+            print(
+                f"{label:<20} {m['floor']:>7.3f} {m['pure']:>9.3f} {m['clib']:>9.3f}"
+                f" {m['ours']:>7.3f} {m['clib'] / m['ours']:>13.1f}x"
+                f" {m['pure'] / m['ours']:>13.1f}x {m['ours'] / m['floor']:>10.2f}x"
+            )
+        if args.big:
+            tree = root / "monorepo"
+            write_monorepo(tree, args.big, rng)
+            m = medians(
+                {
+                    "floor": [py, "-c", FLOOR_TREE, str(tree)],
+                    "ours": [str(BIN / "streamkap-validate"), "-q", str(tree / "streamkap")],
+                },
+                env,
+                max(3, args.runs // 2),
+            )
+            per_file = m["ours"] / args.big * 1e3
+            print(
+                f"{args.big:,} files, every kind: ours {m['ours']:.2f} s "
+                f"({per_file:.3f} ms a file), floor {m['floor']:.2f} s, "
+                f"ours/floor {m['ours'] / m['floor']:.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ generator version, snapshot date). It ships inside the wheel as
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .definitions import ConnectorDefinition, parse_definitions
+from .definitions import ConnectorDefinition, parse_definitions, sha256_hex
 from .errors import SchemaUnavailableError
 
 __all__ = [
@@ -75,11 +74,6 @@ def bundled_schemas_dir() -> Path:
     if (packaged / MANIFEST).is_file():
         return packaged
     return Path(__file__).resolve().parents[2] / "schemas"
-
-
-def sha256_hex(data: bytes) -> str:
-    """The sha256 of ``data`` in hex: how every stored file is checked."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def dump_json(value: Any) -> bytes:

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +46,8 @@ from .lockfile import LOCK_FILE, LockFile, find_lock
 from .storage import StoredFileError, atomic_write, parse_json, read_bytes, read_json
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from .client import StreamkapClient
     from .diff import SchemaDiff
 
@@ -60,7 +62,7 @@ __all__ = [
 ]
 
 _THREAD_LOCK = threading.Lock()
-DEFAULT_TTL = dt.timedelta(days=7)
+DEFAULT_TTL_DAYS = 7.0
 
 
 def default_cache_dir() -> Path:
@@ -68,6 +70,11 @@ def default_cache_dir() -> Path:
     env = os.environ.get("STREAMKAP_CONFIG_CACHE")
     if env:
         return Path(env)
+    if sys.platform.startswith("linux"):
+        # The XDG rule platformdirs applies on Linux, without importing it on every run.
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+        return base / "streamkap-config"
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("streamkap-config", appauthor=False))
@@ -75,16 +82,21 @@ def default_cache_dir() -> Path:
 
 def _ttl_from_env() -> dt.timedelta:
     """``STREAMKAP_SCHEMA_TTL_DAYS`` (default 7): when a cached schema gets a notice."""
+    import datetime as dt
+
     raw = os.environ.get("STREAMKAP_SCHEMA_TTL_DAYS", "")
+    default = dt.timedelta(days=DEFAULT_TTL_DAYS)
     try:
-        return dt.timedelta(days=float(raw)) if raw.strip() else DEFAULT_TTL
+        return dt.timedelta(days=float(raw)) if raw.strip() else default
     except OverflowError:  # inf, 1e10: never stale
-        return dt.timedelta.max if float(raw) > 0 else DEFAULT_TTL
+        return dt.timedelta.max if float(raw) > 0 else default
     except ValueError:  # not a number, nan
-        return DEFAULT_TTL
+        return default
 
 
 def _now() -> dt.datetime:
+    import datetime as dt
+
     return dt.datetime.now(dt.timezone.utc)
 
 
@@ -123,6 +135,8 @@ def _timestamp(value: object) -> str | None:
     """An ISO 8601 time with a time zone, or None for anything else."""
     if not isinstance(value, str) or len(value) > 64:
         return None
+    import datetime as dt
+
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -154,7 +168,7 @@ class SchemaCache:
             raise CacheError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.lock = lock if isinstance(lock, LockFile) or lock is None else LockFile.read(lock)
-        self.ttl = ttl if ttl is not None else _ttl_from_env()
+        self._ttl = ttl  # read from the environment when first needed
         self.api_url = api_url
         self.kind = kind
         self.notices: list[str] = []
@@ -164,12 +178,19 @@ class SchemaCache:
         self._bad: set[Path] = set()
         self._kinds: dict[str, SchemaCache] = {kind: self}
 
+    @property
+    def ttl(self) -> dt.timedelta:
+        """How old a cached schema may get before a notice suggests a pull."""
+        if self._ttl is None:
+            self._ttl = _ttl_from_env()
+        return self._ttl
+
     def for_kind(self, kind: str) -> SchemaCache:
         """The cache of ``kind`` over the same directory, lock file and notices."""
         found = self._kinds.get(kind)
         if found is None:
             found = SchemaCache(
-                self.directory, lock=self.lock, ttl=self.ttl, api_url=self.api_url, kind=kind
+                self.directory, lock=self.lock, ttl=self._ttl, api_url=self.api_url, kind=kind
             )
             found.notices = self.notices
             found._kinds = self._kinds
@@ -283,6 +304,8 @@ class SchemaCache:
         fetched_at = _timestamp(version.fetched_at)
         if fetched_at is None:
             return
+        import datetime as dt
+
         age = _now() - dt.datetime.fromisoformat(fetched_at)
         if age > self.ttl:
             self._notice(

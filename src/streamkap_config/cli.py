@@ -280,12 +280,14 @@ class _Schemas:
 
         lock = self.lock_arg
         if lock is None and path is not None:
-            # One look-up per directory: a run over many files in one tree searches once.
-            folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-            if folder not in self._lock_of_dir:
+            # One look-up per directory: a run over many files in one tree searches once
+            # (keyed by the name as given, so that a file costs no system call here).
+            key = os.path.dirname(path)
+            if key not in self._lock_of_dir:
+                folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
                 found = find_lock(folder)
-                self._lock_of_dir[folder] = str(found) if found else None
-            lock = self._lock_of_dir[folder]
+                self._lock_of_dir[key] = str(found) if found else None
+            lock = self._lock_of_dir[key]
         key = lock or ""
         cache = self._by_lock.get(key)
         if cache is None:

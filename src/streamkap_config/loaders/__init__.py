@@ -39,6 +39,8 @@ from ..issues import Issue, Severity, pointer_label, to_pointer
 from ..kinds import KINDS, kind_of_list
 from .common import DEFAULT_LIMITS, EXTENSIONS, Limits, LoadedFile, ParseError, decode
 
+_LIST_KEYS = frozenset(kind.plural for kind in KINDS.values())
+
 __all__ = [
     "EXTENSIONS",
     "Limits",
@@ -75,7 +77,11 @@ def load_file(
         if size > limits.max_bytes:
             raise LoadError(name, f"file is {size:,} bytes, over the limit of {limits.max_bytes:,}")
         with open(name, "rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
+            # Ask for what stat said (asking for the limit allocates it on every file),
+            # then for the rest up to the limit in case the file grew meanwhile.
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(limits.max_bytes + 1 - len(data))
     except LoadError:
         raise
     except IsADirectoryError:
@@ -275,7 +281,7 @@ def _split_documents(
         )
         return
     items: list[tuple[Any, Tokens, str | None]]
-    if isinstance(data, dict) and "config" not in data and any(kind_of_list(k) for k in data):
+    if isinstance(data, dict) and "config" not in data and not _LIST_KEYS.isdisjoint(data):
         items = _lists(loaded, data, positions)
     elif isinstance(data, list):
         items = [(item, (str(i),), None) for i, item in enumerate(data)]
