@@ -86,6 +86,19 @@ def render(defs: list[ConnectorDefinition], target: Path, date: str | None) -> d
     return render_snapshot(defs, date or dt.date.today().isoformat())
 
 
+def relock_examples() -> None:
+    """The example projects pin the bundled versions: pin the new ones."""
+    import subprocess
+
+    for lock in sorted((ROOT / "examples").rglob("streamkap-schemas.lock")):
+        code = (
+            "import sys, tempfile\n"
+            "from streamkap_config import SchemaCache\n"
+            "SchemaCache(tempfile.mkdtemp()).write_lock(sys.argv[1])\n"
+        )
+        subprocess.run([sys.executable, "-c", code, str(lock)], check=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     source = parser.add_mutually_exclusive_group()
@@ -124,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, data in files.items():
         (args.out / name).parent.mkdir(parents=True, exist_ok=True)
         (args.out / name).write_bytes(data)
+    if args.out.resolve() == SCHEMAS.resolve():
+        relock_examples()
     print(
         f"wrote {len(files)} files for {len(defs)} connectors to {args.out.name}/"
         f" ({len(stale)} changed, {len(extra)} removed)"

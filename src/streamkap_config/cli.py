@@ -119,6 +119,18 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="nesting limit of a file, 1 to 256 (default: 64)",
     )
+    project = parser.add_mutually_exclusive_group()
+    project.add_argument(
+        "--project",
+        metavar="DIR",
+        help="the project whose documents pipelines may name (default: the nearest "
+        "directory upward holding streamkap-schemas.lock, else the git work tree)",
+    )
+    project.add_argument(
+        "--no-project",
+        action="store_true",
+        help="check only the files given, not the rest of their project",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     group.add_argument("-v", "--verbose", action="store_true", help="also list valid documents")
@@ -349,9 +361,7 @@ def _render(reports: Sequence[FileReport], args: argparse.Namespace, stream: Any
 
 def _run_validate(args: argparse.Namespace) -> int:
     from .loaders import iter_files
-    from .project import check_names
-    from .report import FileReport
-    from .validate import validate_document
+    from .project import project_root, validate_project
 
     try:
         limits = _limits(args)
@@ -367,26 +377,29 @@ def _run_validate(args: argparse.Namespace) -> int:
     files = list(iter_files(args.paths, on_error=unreadable_directory))
     if not files:
         _err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
+    items: list[Any] = []
     for path in files:
+        if path != "-":
+            items.append(path)
+            continue
         try:
-            loaded = _load(path, limits, args.connector, args.kind)
+            items.append(_load(path, limits, args.connector, args.kind))
         except LoadError as exc:
             reports.append(_unreadable(path, exc))
-            continue
-        report = FileReport(loaded.path, list(loaded.issues))
-        cache = schemas.for_path(None if path == "-" else path)
-        for doc in loaded.documents:
-            result = validate_document(
-                doc,
-                mode=args.mode,
-                strict=args.strict,
-                schemas=cache,
-                connector=args.connector,
-                no_plaintext_secrets=args.no_plaintext_secrets,
-            )
-            report.documents.append((doc, result))
-        reports.append(report)
-    check_names(reports)
+    root = None if args.no_project else project_root(args.paths, args.project)
+    result = validate_project(
+        items,
+        report_for=[p for p in files if p != "-"],
+        root=root,
+        limits=limits,
+        mode=args.mode,
+        strict=args.strict,
+        schemas=lambda path: schemas.for_path(path),
+        connector=args.connector,
+        kind=args.kind,
+        no_plaintext_secrets=args.no_plaintext_secrets,
+    )
+    reports = [*reports, *result.reports]
     for notice in schemas.notices():
         _err(notice)
     _render(reports, args, sys.stdout)

@@ -67,8 +67,14 @@ KINDS: dict[str, Kind] = {
     ),
 }
 
+#: Pipelines have no connector definition: they join documents of the kinds above.
+PIPELINE = "pipeline"
+
 #: Every kind a document may declare.
-KIND_NAMES = tuple(KINDS)
+KIND_NAMES = (*KINDS, PIPELINE)
+
+#: The list keys of a file of documents, and the kind of each list's items.
+LIST_KEYS = {**{kind.plural: kind.name for kind in KINDS.values()}, "pipelines": PIPELINE}
 
 
 def kind_of_list(key: str) -> Kind | None:

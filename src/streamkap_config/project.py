@@ -1,49 +1,366 @@
-"""Checks across the documents of one run: what no single document can tell.
+"""The project: every Streamkap file of a repository, and the checks across them.
 
-Today: two documents of one kind with one name (``duplicate-name``). Each document is
-validated alone first; these checks only add issues to its result.
+Each document is validated alone first; the project view then checks what joins
+the files (codes in the README): ``duplicate-name``, ``unknown-reference``,
+``kind-mismatch`` of a reference, ``topic-not-captured``, ``transform-topic``,
+and ``envelope`` for a reference whose ``connector`` differs from the document's.
+
+The project root is ``--project DIR``, else the nearest directory upward that
+holds ``streamkap-schemas.lock``, else the git work tree root, else there is no
+project beyond the files given. Streamkap files are those under a directory
+named ``streamkap``, ``sources``, ``destinations``, ``transforms`` or
+``pipelines``, and ``*.source.yaml`` (or ``destination``, ``transform``,
+``pipeline``; ``.yml``, ``.json``, ``.toml``). A directory holding its own lock
+file is a project of its own and is not walked into.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import difflib
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .issues import Issue, to_pointer
+from .capture import captured_by
+from .issues import Collector, Issue
+from .kinds import PIPELINE
+from .lockfile import LOCK_FILE
+from .pipelines import Reference, references
 
 if TYPE_CHECKING:
+    from .document import Document
+    from .loaders import Limits
     from .report import FileReport
+    from .validate import Mode, SchemaSource, ValidationResult
 
-__all__ = ["check_names"]
+__all__ = [
+    "ProjectResult",
+    "check_project",
+    "is_streamkap_file",
+    "project_files",
+    "project_root",
+    "validate_project",
+]
+
+_FOLDERS = frozenset({"streamkap", "sources", "destinations", "transforms", "pipelines"})
+_NAMED = re.compile(r".*\.(source|destination|transform|pipeline)\.(ya?ml|json|toml)$")
+_EXTENSIONS = (".yaml", ".yml", ".json", ".toml")
+_SKIP = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"})
 
 
-def check_names(reports: Sequence[FileReport]) -> None:
-    """Add ``duplicate-name`` to every document whose name an earlier one of its kind took."""
-    first: dict[tuple[str, str], tuple[str, int | None, int | None]] = {}
-    for report in reports:
-        for n, (doc, result) in enumerate(report.documents):
-            name = doc.name
-            if name is None:
-                continue
-            kind = result.kind
-            tokens = (*doc.base, "name")
-            line, column = (None, None)
-            if doc.positions is not None:
-                line, column = doc.positions.of_value(tokens) or (None, None)
-            seen = first.get((kind, name))
-            if seen is None:
-                first[(kind, name)] = (report.path, line, column)
-                continue
-            path, at_line, at_column = seen
-            where = path if at_line is None else f"{path}:{at_line}:{at_column}"
-            issue = Issue(
+def project_root(paths: Sequence[str], explicit: str | None = None) -> Path | None:
+    """The root of the project the files given belong to (see the module docstring)."""
+    if explicit is not None:
+        return Path(explicit)
+    start = next((p for p in paths if p != "-"), None)
+    here = Path(os.path.abspath(start if start is not None else os.getcwd()))
+    if not here.is_dir():
+        here = here.parent
+    git_root = None
+    for folder in (here, *here.parents):
+        if (folder / LOCK_FILE).is_file():
+            return folder
+        if git_root is None and (folder / ".git").exists():
+            git_root = folder
+    return git_root
+
+
+def is_streamkap_file(path: Path, root: Path) -> bool:
+    """Under a Streamkap folder (below ``root``), or named ``*.<kind>.<ext>``."""
+    if path.suffix.lower() not in _EXTENSIONS:
+        return False
+    if _NAMED.match(path.name.lower()):
+        return True
+    try:
+        parts = path.relative_to(root).parts[:-1]
+    except ValueError:
+        parts = path.parts[:-1]
+    return any(part in _FOLDERS for part in parts)
+
+
+def project_files(root: Path) -> list[str]:
+    """Every Streamkap file under ``root``, sorted; nested projects are left out."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and d not in _SKIP and not (here / d / LOCK_FILE).is_file()
+        )
+        for name in files:
+            path = here / name
+            if not name.startswith(".") and path.is_file() and is_streamkap_file(path, root):
+                found.append(str(path))
+    return sorted(found)
+
+
+@dataclass
+class ProjectResult:
+    """What a project run found: a report per file given, and every file of the project."""
+
+    reports: list[FileReport]
+    project: list[FileReport] = field(default_factory=list)
+    root: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.severity == "error" for r in self.reports for i in r.all_issues())
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [i for r in self.reports for i in r.all_issues()]
+
+
+def validate_project(
+    items: Iterable[Any],
+    *,
+    report_for: Iterable[str] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    limits: Limits | None = None,
+    mode: Mode = "create",
+    strict: bool = False,
+    schemas: SchemaSource | Callable[[str | None], SchemaSource] | None = None,
+    connector: str | None = None,
+    kind: str | None = None,
+    no_plaintext_secrets: bool = False,
+) -> ProjectResult:
+    """Validate files (paths) or documents (mappings, :class:`Document`) as one project.
+
+    Every item is validated alone, then the cross-document checks run over all
+    of them; issues are kept for the files in ``report_for`` (default: every
+    item). ``root`` adds every Streamkap file under that directory to the
+    project (read once, even when also given). ``schemas`` is a schema source,
+    or a function of a file's path giving one (the CLI's lock-file look-up).
+    """
+    from .errors import LoadError
+    from .loaders import DEFAULT_LIMITS, LoadedFile, load_file
+    from .report import FileReport
+    from .validate import validate_document
+
+    def validated(loaded: LoadedFile, path: str | None) -> FileReport:
+        report = FileReport(loaded.path, list(loaded.issues))
+        source = schemas(path) if callable(schemas) else schemas
+        for doc in loaded.documents:
+            result = validate_document(
+                doc,
+                mode=mode,
+                strict=strict,
+                schemas=source,
+                connector=connector,
+                no_plaintext_secrets=no_plaintext_secrets,
+            )
+            report.documents.append((doc, result))
+        return report
+
+    paths: list[str] = []
+    reports: list[FileReport] = []
+    for item in items:
+        if isinstance(item, (str, os.PathLike)):
+            paths.append(os.fspath(item))
+        elif isinstance(item, LoadedFile):
+            reports.append(validated(item, None))
+        else:
+            reports.append(_in_memory(item))
+    wanted = {_real(p) for p in (report_for if report_for is not None else paths)}
+    wanted |= {r.path for r in reports}
+    seen = {_real(p) for p in paths}
+    in_root = project_files(Path(root)) if root is not None else []
+    for path in [*paths, *(p for p in in_root if _real(p) not in seen)]:
+        try:
+            loaded = load_file(
+                path, limits=limits or DEFAULT_LIMITS, connector=connector, kind=kind
+            )
+        except LoadError as exc:
+            if _real(path) in wanted:
+                issue = Issue("parse-error", "error", f"cannot read the file: {exc.reason}")
+                reports.append(FileReport(path, [issue], unreadable=True))
+            continue
+        reports.append(validated(loaded, path))
+    check_project(reports)
+    shown = [r for r in reports if _real(r.path) in wanted or r.path in wanted]
+    return ProjectResult(shown, reports, Path(root) if root is not None else None)
+
+
+def _real(path: str) -> str:
+    return path if path in ("-", "<stdin>") or path.startswith("<") else os.path.realpath(path)
+
+
+def _in_memory(item: Any) -> FileReport:
+    from .document import Document
+    from .report import FileReport
+    from .validate import validate_document
+
+    doc = item if isinstance(item, Document) else Document(data=item)
+    path = doc.path or f"<document {id(doc):x}>"
+    report = FileReport(path)
+    report.documents.append((doc, validate_document(doc)))
+    return report
+
+
+# --- the checks across documents ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    report: FileReport
+    index: int
+    doc: Document
+    result: ValidationResult
+
+    def where(self, tokens: tuple[str, ...] = ("name",)) -> str:
+        position = None
+        if self.doc.positions is not None:
+            position = self.doc.positions.of_value((*self.doc.base, *tokens))
+        return (
+            self.report.path
+            if position is None
+            else f"{self.report.path}:{position[0]}:{position[1]}"
+        )
+
+
+def check_project(reports: Sequence[FileReport]) -> None:
+    """Add the cross-document issues to the results of ``reports`` (in place)."""
+    entries = [
+        _Entry(report, n, doc, result)
+        for report in reports
+        for n, (doc, result) in enumerate(report.documents)
+    ]
+    by_name: dict[tuple[str, str], list[_Entry]] = {}
+    for entry in entries:
+        if entry.doc.name is not None:
+            by_name.setdefault((entry.result.kind, entry.doc.name), []).append(entry)
+    found: dict[int, list[Issue]] = {}
+
+    def add(entry: _Entry, code: str, tokens: tuple[str, ...], text: str, hint: str | None) -> None:
+        run = Collector(entry.doc)
+        run.add(code, "error", tokens, text, hint=hint)
+        found.setdefault(id(entry), []).extend(run.issues)
+
+    for (kind, name), group in by_name.items():
+        if len(group) < 2:
+            continue
+        ordered = sorted(group, key=lambda e: (e.report.path, e.where()))
+        for entry in ordered:
+            other = next(e for e in ordered if e is not entry)
+            add(
+                entry,
                 "duplicate-name",
-                "error",
-                f'name: another {kind} is already named "{name}" ({where})',
-                None,
-                to_pointer(tokens),
-                line,
-                column,
+                ("name",),
+                f'another {kind} is also named "{name}" ({other.where()})',
                 f"{kind} names are unique per account: rename one",
             )
-            report.documents[n] = (doc, result.with_issues([issue]))
+    for entry in entries:
+        if entry.result.kind == PIPELINE and isinstance(entry.doc.data, dict):
+            _check_pipeline(entry, by_name, add)
+    for entry in entries:
+        extra = found.get(id(entry))
+        if extra:
+            entry.report.documents[entry.index] = (entry.doc, entry.result.with_issues(extra))
+
+
+def _check_pipeline(
+    entry: _Entry,
+    by_name: dict[tuple[str, str], list[_Entry]],
+    add: Callable[[_Entry, str, tuple[str, ...], str, str | None], None],
+) -> None:
+    refs = references(entry.doc.data)
+    carried: tuple[str, ...] = ()
+    for ref in refs:
+        target = _resolve(entry, ref, by_name, add)
+        if ref.kind == "source":
+            carried = ref.topics
+            if target is not None:
+                _check_topics(entry, ref, target, add)
+    for ref in refs:
+        if ref.kind != "transform" or not ref.topics or not carried:
+            continue
+        for n, topic in enumerate(ref.topics):
+            if topic not in carried:
+                add(
+                    entry,
+                    "transform-topic",
+                    (*ref.tokens, "topics", str(n)),
+                    f'transform topic "{topic}" is not among the pipeline\'s topics',
+                    f"the pipeline carries: {', '.join(carried)}",
+                )
+
+
+def _resolve(
+    entry: _Entry,
+    ref: Reference,
+    by_name: dict[tuple[str, str], list[_Entry]],
+    add: Callable[[_Entry, str, tuple[str, ...], str, str | None], None],
+) -> _Entry | None:
+    if ref.name is None:
+        return None
+    targets = by_name.get((ref.kind, ref.name))
+    if targets:
+        target = targets[0]
+        actual = target.result.connector
+        if ref.connector is not None and actual is not None and ref.connector != actual:
+            add(
+                entry,
+                "envelope",
+                (*ref.tokens, "connector"),
+                f'{ref.kind} "{ref.name}" uses connector "{actual}", not "{ref.connector}"',
+                f"write connector: {actual}, or leave it out",
+            )
+        return target
+    others = [k for (k, n) in by_name if n == ref.name and k != ref.kind]
+    if others:
+        add(
+            entry,
+            "kind-mismatch",
+            (*ref.tokens, "name"),
+            f'"{ref.name}" is a {others[0]}, not a {ref.kind}',
+            f"name a {ref.kind} here",
+        )
+    elif ref.id is None:
+        names = sorted(n for (k, n) in by_name if k == ref.kind)
+        near = difflib.get_close_matches(ref.name, names, n=3, cutoff=0.5)
+        hint = (
+            f"did you mean {', '.join(near)}?"
+            if near
+            else (f"add the {ref.kind} to the project, or give its id:")
+        )
+        add(
+            entry,
+            "unknown-reference",
+            (*ref.tokens, "name"),
+            f'no {ref.kind} named "{ref.name}" in the project',
+            hint,
+        )
+    return None
+
+
+def _check_topics(
+    entry: _Entry,
+    ref: Reference,
+    target: _Entry,
+    add: Callable[[_Entry, str, tuple[str, ...], str, str | None], None],
+) -> None:
+    body = target.result._body
+    if body is None or target.result.connector is None:
+        return  # the source has errors of its own; its include list cannot be trusted
+    captured = captured_by(target.result.connector, body["config"])
+    if captured is None:
+        return
+    include, prefix = captured
+    for n, topic in enumerate(ref.topics):
+        name = topic[len(prefix) :] if prefix and topic.startswith(prefix) else None
+        if prefix and name is None:
+            ok, note = False, f"{target.result.connector} topics are written {prefix}<table>; "
+        else:
+            ok, note = include.matches(name if name is not None else topic), ""
+        if not ok:
+            add(
+                entry,
+                "topic-not-captured",
+                (*ref.tokens, "topics", str(n)),
+                f'source "{ref.name}" does not capture topic "{topic}"',
+                f"{note}{include.key} is {', '.join(include.entries)}",
+            )

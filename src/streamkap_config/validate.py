@@ -31,7 +31,7 @@ from .document import Document, Tokens
 from .errors import SchemaUnavailableError
 from .issues import Collector, Issue, describe_value, pointer_label, to_pointer
 from .keys import Ambiguous, flatten
-from .kinds import KIND_NAMES, KINDS, Kind
+from .kinds import KIND_NAMES, KINDS, PIPELINE, Kind
 from .refs import has_reference, literal_text
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ __all__ = [
     "suggest_connectors",
     "validate_destination",
     "validate_document",
+    "validate_pipeline",
     "validate_source",
     "validate_transform",
 ]
@@ -169,7 +170,7 @@ def validate_document(
     run.issues.extend(doc.issues)
     data = doc.data
     if doc.bare:
-        spec = KINDS[kind or doc.kind or "source"]
+        spec = KINDS.get(kind or doc.kind or "source", KINDS["source"])
         if not isinstance(data, Mapping):
             run.add(
                 "envelope",
@@ -177,7 +178,7 @@ def validate_document(
                 (),
                 f"expected a mapping of config keys, got {describe_value(data)}",
             )
-            return _result(run, spec, connector or doc.connector)
+            return _result(run, spec.name, connector or doc.connector)
         return _validate(
             run,
             doc,
@@ -198,8 +199,13 @@ def validate_document(
             (),
             f"expected a mapping with name, connector and config, got {describe_value(data)}",
         )
-        return _result(run, KINDS[kind or doc.kind or "source"], connector)
-    spec = _kind_of(run, data, kind or doc.kind)
+        return _result(run, kind or doc.kind or "source", connector)
+    name = _kind_of(run, data, kind or doc.kind)
+    if name == PIPELINE:
+        from .pipelines import check_pipeline
+
+        return check_pipeline(run, data)
+    spec = KINDS[name]
     code = _check_envelope(run, spec, data, connector, mode)
     return _validate(
         run,
@@ -230,18 +236,18 @@ def _validate(
     no_plaintext_secrets: bool,
 ) -> ValidationResult:
     if code is None:
-        return _result(run, spec, code)
+        return _result(run, spec.name, code)
     code_tokens: Tokens = () if doc.bare else (spec.code_field,)
     try:
         schema_version = _schemas_of(schemas, spec.name).get(code)
     except SchemaUnavailableError as exc:
         run.add("schema-unavailable", "error", code_tokens, str(exc))
-        return _result(run, spec, code)
+        return _result(run, spec.name, code)
     if schema_version is None:
         _unknown_code(run, spec, code, code_tokens, schemas)
-        return _result(run, spec, code)
+        return _result(run, spec.name, code)
     if not isinstance(config, Mapping):
-        return _result(run, spec, code)
+        return _result(run, spec.name, code)
     checker = Checker.for_definition(schema_version.definition)
     canonical, where = _check_config(
         run, checker, config, config_tokens, mode, strict, no_plaintext_secrets
@@ -252,10 +258,10 @@ def _validate(
         body["config"] = canonical
         if "created_from" in spec.fields and "created_from" not in body:
             body["created_from"] = "api"
-    return _result(run, spec, code, checker, body, where)
+    return _result(run, spec.name, code, checker, body, where)
 
 
-def _kind_of(run: Collector, data: Mapping[str, Any], given: str | None) -> Kind:
+def _kind_of(run: Collector, data: Mapping[str, Any], given: str | None) -> str:
     """The document's kind: as given (a list, --kind), else as declared, else source."""
     declared = data.get("kind")
     if "kind" in data and declared not in KIND_NAMES:
@@ -273,9 +279,9 @@ def _kind_of(run: Collector, data: Mapping[str, Any], given: str | None) -> Kind
             "error",
             ("kind",),
             f"the document says kind: {declared}, but it stands where a {given} belongs",
-            hint=f"move it under {KINDS[declared].plural}:, or remove kind:",
+            hint=f"move it under {declared}s:, or remove kind:",
         )
-    return KINDS[given or declared or "source"]
+    return str(given or declared or "source")
 
 
 def _did_you_mean(value: Any, allowed: Iterable[str]) -> str | None:
@@ -323,7 +329,7 @@ def _unknown_code(
 
 def _result(
     run: Collector,
-    spec: Kind,
+    kind: str,
     code: str | None,
     checker: Checker | None = None,
     body: dict[str, Any] | None = None,
@@ -333,7 +339,7 @@ def _result(
     ok = not any(i.severity == "error" for i in issues)
     version = checker.definition.version if checker else None
     return ValidationResult(
-        ok, issues, code, version, spec.name, body if ok else None, checker, where or {}
+        ok, issues, code, version, kind, body if ok else None, checker, where or {}
     )
 
 
@@ -612,3 +618,9 @@ def validate_destination(document: Any, **options: Any) -> ValidationResult:
 def validate_transform(document: Any, **options: Any) -> ValidationResult:
     """:func:`validate_document` for a transform (the same options and result)."""
     return validate_document(document, kind="transform", **options)
+
+
+def validate_pipeline(document: Any, **options: Any) -> ValidationResult:
+    """:func:`validate_document` for a pipeline: the document alone (its references are
+    checked across documents by :func:`~streamkap_config.validate_project`)."""
+    return validate_document(document, kind=PIPELINE, **options)

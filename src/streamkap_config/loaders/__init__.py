@@ -36,12 +36,13 @@ from typing import Any
 from ..document import Document, Positions, Tokens
 from ..errors import LoadError
 from ..issues import Issue, Severity, pointer_label, to_pointer
-from ..kinds import KINDS, kind_of_list
+from ..kinds import LIST_KEYS
 from .common import DEFAULT_LIMITS, EXTENSIONS, Limits, LoadedFile, ParseError, decode
 
-_LIST_KEYS = frozenset(kind.plural for kind in KINDS.values())
+_LIST_KEYS = frozenset(LIST_KEYS)
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "EXTENSIONS",
     "Limits",
     "LoadedFile",
@@ -213,9 +214,9 @@ def _lists(
 ) -> list[tuple[Any, Tokens, str | None]]:
     """The documents of a file of ``sources:`` / ``destinations:`` / ``transforms:`` lists."""
     items: list[tuple[Any, Tokens, str | None]] = []
-    plurals = [k.plural for k in KINDS.values()]
+    plurals = list(LIST_KEYS)
     for key, value in data.items():
-        kind = kind_of_list(key)
+        kind = LIST_KEYS.get(key)
         if kind is None:
             near = difflib.get_close_matches(str(key), plurals, n=1)
             hint = (
@@ -241,7 +242,7 @@ def _lists(
                 "parse-error",
                 "error",
                 (key,),
-                f"{key}: expected a list of {kind.plural}",
+                f"{key}: expected a list of {key}",
                 None,
             )
             continue
@@ -253,9 +254,9 @@ def _lists(
                 "warning",
                 (key,),
                 f"{key}: the list is empty",
-                f"add a {kind.name}, or remove the list",
+                f"add a {kind}, or remove the list",
             )
-        items.extend((item, (key, str(i)), kind.name) for i, item in enumerate(value))
+        items.extend((item, (key, str(i)), kind) for i, item in enumerate(value))
     return items
 
 

@@ -1,0 +1,172 @@
+"""Pipeline documents: the document alone, and the references it makes.
+
+A pipeline joins a source (with the topics it carries) to a destination, with
+optional transforms::
+
+    kind: pipeline
+    name: orders-to-snowflake
+    source: {name: orders-postgres, topics: [public.orders]}
+    destination: {name: snowflake-prod}
+    transforms: [{name: mask-pii, topics: [public.orders]}]
+    snapshot_new_tables: true
+
+A reference names a document of the project (``name``), or one created
+elsewhere (``id``), or both; it may carry ``connector``. Checking what the
+references point at needs every document: :mod:`streamkap_config.project`.
+
+>>> refs = references({"source": {"name": "s", "topics": ["t"]}, "destination": {"id": "d1"}})
+>>> [(r.kind, r.name, r.id, r.topics) for r in refs]
+[('source', 's', None, ('t',)), ('destination', None, 'd1', ())]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .document import Tokens
+from .issues import Collector, describe_value
+from .kinds import PIPELINE
+
+if TYPE_CHECKING:
+    from .validate import ValidationResult
+
+__all__ = ["PIPELINE_FIELDS", "Reference", "check_pipeline", "references"]
+
+PIPELINE_FIELDS = (
+    "kind",
+    "name",
+    "source",
+    "destination",
+    "transforms",
+    "snapshot_new_tables",
+    "tags",
+)
+_REFERENCE_FIELDS = {
+    "source": ("name", "id", "connector", "topics"),
+    "destination": ("name", "id", "connector"),
+    "transform": ("name", "id", "topics"),
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference of a pipeline: to a source, a destination or a transform."""
+
+    kind: str
+    name: str | None
+    id: str | None
+    connector: str | None
+    topics: tuple[str, ...]
+    tokens: Tokens  # where the reference stands in the pipeline document
+
+
+def references(data: Mapping[str, Any]) -> list[Reference]:
+    """The well-formed references of a pipeline body (malformed ones are skipped)."""
+    found = []
+
+    def one(kind: str, value: Any, tokens: Tokens) -> None:
+        if not isinstance(value, Mapping):
+            return
+        name, ident, connector = value.get("name"), value.get("id"), value.get("connector")
+        topics = value.get("topics")
+        found.append(
+            Reference(
+                kind,
+                name if isinstance(name, str) and name else None,
+                ident if isinstance(ident, str) and ident else None,
+                connector if isinstance(connector, str) and connector else None,
+                tuple(t for t in topics if isinstance(t, str)) if isinstance(topics, list) else (),
+                tokens,
+            )
+        )
+
+    one("source", data.get("source"), ("source",))
+    one("destination", data.get("destination"), ("destination",))
+    transforms = data.get("transforms")
+    if isinstance(transforms, list):
+        for n, item in enumerate(transforms):
+            one("transform", item, ("transforms", str(n)))
+    return found
+
+
+def check_pipeline(run: Collector, data: Mapping[str, Any]) -> ValidationResult:
+    """The checks a pipeline document gets alone; returns its ValidationResult."""
+    from .validate import ValidationResult, _did_you_mean
+
+    def bad(tokens: Tokens, text: str, hint: str | None = None, at_key: bool = False) -> None:
+        run.add("envelope", "error", tokens, text, hint=hint, at_key=at_key)
+
+    for key in data:
+        if key not in PIPELINE_FIELDS:
+            hint = _did_you_mean(str(key), PIPELINE_FIELDS)
+            bad((str(key),), "unknown field", hint, at_key=True)
+    name = data.get("name")
+    if "name" not in data:
+        bad((), "missing required field name", at_key=True)
+    elif not isinstance(name, str) or not name.strip():
+        bad(("name",), f"expected a non-empty string, got {describe_value(name)}")
+    for field in ("source", "destination"):
+        if field not in data:
+            bad((), f"missing required field {field}", at_key=True)
+        else:
+            _check_reference(run, field, data[field], (field,))
+    transforms = data.get("transforms")
+    if transforms is not None:
+        if not isinstance(transforms, list):
+            bad(("transforms",), f"expected a list of transforms, got {describe_value(transforms)}")
+        else:
+            for n, item in enumerate(transforms):
+                _check_reference(run, "transform", item, ("transforms", str(n)))
+    snapshot = data.get("snapshot_new_tables")
+    if snapshot is not None and not isinstance(snapshot, bool):
+        bad(
+            ("snapshot_new_tables",),
+            f"expected true or false, got {describe_value(snapshot)}",
+        )
+    tags = data.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)
+    ):
+        bad(("tags",), f"expected a list of tag ids, got {describe_value(tags)}")
+    issues = run.sorted()
+    ok = not any(i.severity == "error" for i in issues)
+    return ValidationResult(ok, issues, None, None, PIPELINE, dict(data) if ok else None)
+
+
+def _check_reference(run: Collector, kind: str, value: Any, tokens: Tokens) -> None:
+    from .validate import _did_you_mean
+
+    def bad(where: Tokens, text: str, hint: str | None = None, at_key: bool = False) -> None:
+        run.add("envelope", "error", where, text, hint=hint, at_key=at_key)
+
+    if not isinstance(value, Mapping):
+        bad(tokens, f"expected a mapping with name or id, got {describe_value(value)}")
+        return
+    allowed = _REFERENCE_FIELDS[kind]
+    for key in value:
+        if key not in allowed:
+            hint = (
+                _did_you_mean(str(key), allowed) or f"a {kind} reference holds {', '.join(allowed)}"
+            )
+            bad((*tokens, str(key)), "unknown field", hint, at_key=True)
+    if "name" not in value and "id" not in value:
+        bad(tokens, f"a {kind} reference needs a name or an id", at_key=True)
+    for key in ("name", "id", "connector"):
+        if key in value and (not isinstance(value[key], str) or not value[key]):
+            bad((*tokens, key), f"expected a non-empty string, got {describe_value(value[key])}")
+    if "topics" in allowed:
+        topics = value.get("topics")
+        if topics is None:
+            if kind == "source":
+                bad(tokens, "missing required field topics", "list the topics it carries", True)
+        elif not isinstance(topics, list) or not topics:
+            bad((*tokens, "topics"), f"expected a list of topics, got {describe_value(topics)}")
+        else:
+            for n, topic in enumerate(topics):
+                if not isinstance(topic, str) or not topic:
+                    bad(
+                        (*tokens, "topics", str(n)),
+                        f"expected a topic, got {describe_value(topic)}",
+                    )
