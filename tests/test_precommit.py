@@ -81,7 +81,7 @@ def test_a_good_file_passes(hook_repo):
     git(repo, "add", "inventory.source.yaml", env=env)
     out = git(repo, "commit", "-m", "add a good source", env=env)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "Validate Streamkap source configurations" in out.stdout + out.stderr
+    assert "Validate Streamkap configurations" in out.stdout + out.stderr
 
 
 def test_files_outside_the_pattern_are_not_checked(hook_repo):
@@ -92,3 +92,30 @@ def test_files_outside_the_pattern_are_not_checked(hook_repo):
     out = git(repo, "commit", "-m", "unrelated yaml", env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "(no files to check)" in out.stdout + out.stderr
+
+
+def test_a_pipeline_is_checked_against_files_the_commit_does_not_touch(hook_repo):
+    repo, env = hook_repo
+    estate = repo / "streamkap"
+    shutil.copytree(EXAMPLES / "project", estate)
+    git(repo, "add", "streamkap", env=env)
+    out = git(repo, "commit", "-m", "the estate", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    pipeline = estate / "pipelines" / "orders-to-snowflake.yaml"
+    good = pipeline.read_text()
+    # Only the pipeline changes: pre-commit passes that one file, its references are
+    # found in the unchanged files of the project.
+    pipeline.write_text(good.replace("snapshot_new_tables: true", "snapshot_new_tables: false"))
+    git(repo, "add", str(pipeline), env=env)
+    out = git(repo, "commit", "-m", "no snapshots of new tables", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    pipeline.write_text(good.replace("name: orders-postgres", "name: orders-postgress"))
+    git(repo, "add", str(pipeline), env=env)
+    out = git(repo, "commit", "-m", "a typo", env=env)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert (
+        "streamkap/pipelines/orders-to-snowflake.yaml:4:9: error[unknown-reference] source.name: "
+        'no source named "orders-postgress" in the project (hint: did you mean orders-postgres?)'
+    ) in text
+    assert "sources/orders-postgres.yaml" not in text  # unchanged files are not reported

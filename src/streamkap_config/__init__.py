@@ -43,6 +43,10 @@ _EXPORTS = {
     "validate_source": "validate",
     "validate_destination": "validate",
     "validate_transform": "validate",
+    "validate_pipeline": "validate",
+    "validate_project": "project",
+    "ProjectResult": "project",
+    "CreatePipelineRequest": "payload",
     "Body": "payload",
     "CreateSourceRequest": "payload",
     "CreateDestinationRequest": "payload",
@@ -65,6 +69,7 @@ __all__ = [
     "ConfigValidationError",
     "ConnectorDefinition",
     "CreateDestinationRequest",
+    "CreatePipelineRequest",
     "CreateSourceRequest",
     "CreateTransformRequest",
     "DefinitionError",
@@ -74,6 +79,7 @@ __all__ = [
     "LoadError",
     "LoadedFile",
     "LockFile",
+    "ProjectResult",
     "Property",
     "SchemaCache",
     "SchemaSource",
@@ -90,6 +96,8 @@ __all__ = [
     "parse_definitions",
     "validate_destination",
     "validate_document",
+    "validate_pipeline",
+    "validate_project",
     "validate_source",
     "validate_transform",
 ]
@@ -116,15 +124,18 @@ if TYPE_CHECKING:
     from .payload import (
         Body,
         CreateDestinationRequest,
+        CreatePipelineRequest,
         CreateSourceRequest,
         CreateTransformRequest,
         build_payload,
     )
+    from .project import ProjectResult, validate_project
     from .validate import (
         SchemaSource,
         ValidationResult,
         validate_destination,
         validate_document,
+        validate_pipeline,
         validate_source,
         validate_transform,
     )

@@ -183,6 +183,17 @@ def _build_parser() -> argparse.ArgumentParser:
         help="print secrets and values from the environment instead of ********",
     )
     p.add_argument(
+        "--id",
+        action="append",
+        metavar="KIND/NAME=ID",
+        help="the id of a document a pipeline names (repeatable), e.g. source/orders=abc123",
+    )
+    p.add_argument(
+        "--project",
+        metavar="DIR",
+        help="the project a pipeline's references are read from (default: as validate)",
+    )
+    p.add_argument(
         "--allow-env",
         metavar="PATTERNS",
         default=os.environ.get("STREAMKAP_ALLOW_ENV"),
@@ -455,8 +466,22 @@ def _run_payload(args: argparse.Namespace) -> int:
             "pick one with --name NAME, or print one body per line with --jsonl"
         )
         return EXIT_USAGE
-    cache = _Schemas(args).for_path(None if args.path == "-" else args.path)
+    schemas = _Schemas(args)
+    cache = schemas.for_path(None if args.path == "-" else args.path)
     allow = None if args.allow_env is None else args.allow_env.split(",")
+    project = None
+    if any(d.declared_kind == "pipeline" for d in docs):
+        # A pipeline names documents of its project: read them for ids and connectors.
+        from .project import project_root, validate_project
+
+        root = None if args.path == "-" else project_root([args.path], args.project)
+        project = validate_project([loaded], root=root, schemas=lambda path: schemas.for_path(path))
+        docs = [d for r in project.reports for d, _ in r.documents if any(d is x for x in docs)]
+    try:
+        ids = _ids(args.id)
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
     bodies = []
     failed = False
     for doc in docs:
@@ -470,6 +495,8 @@ def _run_payload(args: argparse.Namespace) -> int:
                 no_plaintext_secrets=args.no_plaintext_secrets,
                 include_defaults=args.include_defaults,
                 allow_env=allow,
+                project=project,
+                ids=ids,
             )
         except ConfigValidationError as exc:
             failed = True
@@ -495,6 +522,29 @@ def _run_payload(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(json.dumps(bodies[0], indent=2, ensure_ascii=False) + "\n")
     return EXIT_OK
+
+
+def _ids(given: Sequence[str] | None) -> dict[str, str]:
+    """``--id source/NAME=ID`` options as ``{"source/NAME": ID}``."""
+    ids: dict[str, str] = {}
+    for item in given or ():
+        key, sep, value = item.partition("=")
+        kind, slash, name = key.partition("/")
+        if (
+            not sep
+            or not slash
+            or not name
+            or not value
+            or kind
+            not in (
+                "source",
+                "destination",
+                "transform",
+            )
+        ):
+            raise ValueError(f"--id {item!r}: expected KIND/NAME=ID, e.g. source/orders=abc123")
+        ids[key] = value
+    return ids
 
 
 def _report_stream(args: argparse.Namespace) -> Any:

@@ -28,14 +28,20 @@ from .checks import Checker
 from .document import Tokens
 from .errors import ConfigValidationError
 from .issues import Collector, Issue
+from .kinds import PIPELINE
 from .refs import EnvReader, has_escape_or_reference, has_reference, reference_names, resolve
-from .validate import Mode, SchemaSource, _as_document, validate_document
+from .validate import Mode, SchemaSource, ValidationResult, _as_document, validate_document
+
+if TYPE_CHECKING:
+    from .document import Document
+    from .project import ProjectResult
 
 __all__ = [
     "MASK",
     "MODELS",
     "Body",
     "CreateDestinationRequest",
+    "CreatePipelineRequest",
     "CreateSourceRequest",
     "CreateTransformRequest",
     "build_payload",
@@ -172,6 +178,50 @@ class CreateTransformRequest(Body):
     tags: list[str] | None = None
 
 
+class PipelineReference(BaseModel):
+    """A document a pipeline joins, as the API takes it: its id, name and connector."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    connector: str = Field(min_length=1)
+
+
+class PipelineSource(PipelineReference):
+    """The pipeline's source and the topics it carries."""
+
+    topics: list[str] = Field(min_length=1)
+
+
+class PipelineTransform(BaseModel):
+    """A transform attached to a pipeline, with the topics it acts on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    topics: list[str] | None = None
+
+
+class CreatePipelineRequest(BaseModel):
+    """The CreatePipeline body (``POST /pipelines``). Nothing in it is secret."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    source: PipelineSource
+    destination: PipelineReference
+    transforms: list[PipelineTransform] = Field(default_factory=list)
+    # Always written out: the API and the Terraform provider default it differently.
+    snapshot_new_tables: bool
+    tags: list[str] | None = None
+
+    def masked_dump(self) -> dict[str, Any]:
+        """The body as printed (a pipeline holds no secret)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
 MODELS: dict[str, type[Body]] = {
     "source": CreateSourceRequest,
     "destination": CreateDestinationRequest,
@@ -264,7 +314,9 @@ def build_payload(
     include_defaults: bool = False,
     environ: Mapping[str, str] | None = None,
     allow_env: Iterable[str] | None = None,
-) -> Body:
+    project: ProjectResult | None = None,
+    ids: Mapping[str, str] | None = None,
+) -> Any:
     """Validate ``document`` and return the request body of its kind, ready to send.
 
     The model is :class:`CreateSourceRequest`, :class:`CreateDestinationRequest`
@@ -277,7 +329,11 @@ def build_payload(
     environment are masked in the model's ``repr`` and
     :meth:`Body.masked_dump`, like secrets. A map-valued key that the API
     takes as JSON text (``json_string``) is sent JSON-encoded.
-    ``include_defaults`` adds every default the user did not set. Raises
+    ``include_defaults`` adds every default the user did not set. A pipeline
+    gives :class:`CreatePipelineRequest`: the ids, names and connectors of what
+    it joins come from its references, from ``ids`` (``{"source/NAME": ID}``)
+    and from ``project`` (a :class:`~streamkap_config.ProjectResult` holding
+    the documents it names). Raises
     :class:`~streamkap_config.ConfigValidationError` with every issue when the
     document is invalid.
 
@@ -287,6 +343,12 @@ def build_payload(
     {'topic.prefix': 'src_', 'topic.include.list.user.defined': 'orders', 'format': 'json'}
     """
     doc = _as_document(document)
+    if project is not None and kind is None:
+        # The project validated this very document: take its result (cross issues included).
+        for report in project.project:
+            for known, known_result in report.documents:
+                if known is doc:
+                    return _from_result(doc, known_result, project, ids)
     result = validate_document(
         doc,
         kind=kind,
@@ -296,6 +358,8 @@ def build_payload(
         connector=connector,
         no_plaintext_secrets=no_plaintext_secrets,
     )
+    if result.kind == PIPELINE:
+        return _from_result(doc, result, project, ids)
     if not result.ok or result._body is None or result._checker is None:
         if result.ok:
             text = "(document): a payload needs a whole body (name, connector and config)"
@@ -316,3 +380,82 @@ def build_payload(
         body["config"][key] = json.dumps(body["config"][key], ensure_ascii=False)
     payload = make_body(result.kind, body, checker.secret_keys | env_keys)
     return payload.with_masked_fields(env_fields)
+
+
+def _from_result(
+    doc: Document,
+    result: ValidationResult,
+    project: ProjectResult | None,
+    ids: Mapping[str, str] | None,
+) -> Any:
+    """The CreatePipeline body of a validated pipeline, or every issue in the way."""
+    from .pipelines import references
+
+    if result.kind != PIPELINE:
+        raise ConfigValidationError(
+            [Issue("envelope", "error", "(document): expected a pipeline here")]
+        )
+    if not result.ok or result._body is None:
+        raise ConfigValidationError(result.issues)
+    data = result._body
+    run = Collector(doc)
+    parts: dict[str, Any] = {"source": None, "destination": None, "transforms": []}
+    for ref in references(data):
+        target = project.find(ref.kind, ref.name) if project and ref.name else None
+        ident = ref.id or (ids or {}).get(f"{ref.kind}/{ref.name}")
+        if ident is None:
+            run.add(
+                "envelope",
+                "error",
+                ref.tokens,
+                f'{ref.kind} "{ref.name}" has no id: a pipeline is sent with the ids of what '
+                "it joins",
+                hint=f"write id: in the reference, or pass --id {ref.kind}/{ref.name}=ID",
+                at_key=True,
+            )
+            continue
+        name = ref.name
+        if name is None:
+            run.add(
+                "envelope",
+                "error",
+                ref.tokens,
+                f"the {ref.kind} reference needs its name",
+                at_key=True,
+            )
+            continue
+        entry: dict[str, Any] = {"id": ident, "name": name}
+        if ref.kind != "transform":
+            connector = ref.connector or (target.connector if target is not None else None)
+            if connector is None:
+                run.add(
+                    "envelope",
+                    "error",
+                    ref.tokens,
+                    f'{ref.kind} "{name}" is not in the project: its connector is not known',
+                    hint="write connector: in the reference",
+                    at_key=True,
+                )
+                continue
+            entry["connector"] = connector
+        if ref.topics:  # a source's are required; a transform's optional
+            entry["topics"] = list(ref.topics)
+        if ref.kind == "transform":
+            parts["transforms"].append(entry)
+        else:
+            parts[ref.kind] = entry
+    if run.issues:
+        raise ConfigValidationError(run.sorted())
+    body = {
+        "name": data["name"],
+        **parts,
+        "snapshot_new_tables": bool(data.get("snapshot_new_tables", False)),
+    }
+    if data.get("tags") is not None:
+        body["tags"] = data["tags"]
+    try:
+        return CreatePipelineRequest.model_validate(body)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+        text = f"(document): not a valid CreatePipeline body: {fields}"
+        raise ConfigValidationError([Issue("envelope", "error", text)]) from None

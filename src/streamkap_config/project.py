@@ -114,6 +114,14 @@ class ProjectResult:
     def issues(self) -> list[Issue]:
         return [i for r in self.reports for i in r.all_issues()]
 
+    def find(self, kind: str, name: str) -> ValidationResult | None:
+        """The result of the project's document of ``kind`` named ``name``, if any."""
+        for report in self.project:
+            for doc, result in report.documents:
+                if result.kind == kind and doc.name == name:
+                    return result
+        return None
+
 
 def validate_project(
     items: Iterable[Any],

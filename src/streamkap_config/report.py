@@ -10,7 +10,7 @@ from typing import Any
 
 from .document import Document
 from .issues import Issue
-from .kinds import KINDS
+from .kinds import KIND_NAMES
 from .validate import ValidationResult
 
 __all__ = ["FileReport", "Summary", "render_github", "render_json", "render_text", "summarise"]
@@ -43,9 +43,9 @@ class Summary:
     def text(self) -> str:
         """``2 files, 1 source, 2 destinations: 1 error, 0 warnings`` (sources always named)."""
         counts = [
-            _plural(self.kinds.get(kind.name, 0), kind.name)
-            for kind in KINDS.values()
-            if kind.name == "source" or self.kinds.get(kind.name)
+            _plural(self.kinds.get(kind, 0), kind)
+            for kind in KIND_NAMES
+            if kind == "source" or self.kinds.get(kind)
         ]
         return (
             f"{_plural(self.files, 'file')}, {', '.join(counts)}: "
@@ -154,7 +154,7 @@ def render_json(reports: Sequence[FileReport]) -> str:
         "summary": {
             "files": s.files,
             "documents": s.documents,
-            **{kind.plural: s.kinds.get(kind.name, 0) for kind in KINDS.values()},
+            **{f"{kind}s": s.kinds.get(kind, 0) for kind in KIND_NAMES},
             "errors": s.errors,
             "warnings": s.warnings,
         },

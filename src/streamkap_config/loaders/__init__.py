@@ -282,7 +282,14 @@ def _split_documents(
         )
         return
     items: list[tuple[Any, Tokens, str | None]]
-    if isinstance(data, dict) and "config" not in data and not _LIST_KEYS.isdisjoint(data):
+    if (
+        isinstance(data, dict)
+        and not _LIST_KEYS.isdisjoint(data)
+        # A document may hold a list key of its own (a pipeline's transforms:).
+        and "config" not in data
+        and "kind" not in data
+        and "name" not in data
+    ):
         items = _lists(loaded, data, positions)
     elif isinstance(data, list):
         items = [(item, (str(i),), None) for i, item in enumerate(data)]
