@@ -141,6 +141,7 @@ def test_unreadable_and_missing_files_exit_2_and_appear_in_every_format(workdir)
         "sources": 1,
         "destinations": 0,
         "transforms": 0,
+        "pipelines": 0,
         "errors": 1,
         "warnings": 0,
     }

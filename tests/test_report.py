@@ -43,6 +43,7 @@ def test_json_shape():
         "sources": 1,
         "destinations": 0,
         "transforms": 0,
+        "pipelines": 0,
         "errors": 3,
         "warnings": 0,
     }

@@ -500,8 +500,9 @@ def _run_payload(args: argparse.Namespace) -> int:
             )
         except ConfigValidationError as exc:
             failed = True
-            kind = doc.declared_kind if doc.declared_kind in KINDS else "source"
-            code = doc.data.get(KINDS[kind].code_field) if isinstance(doc.data, dict) else None
+            kind = doc.declared_kind
+            field = KINDS[kind].code_field if kind in KINDS else "connector"
+            code = doc.data.get(field) if isinstance(doc.data, dict) else None
             connector = code if isinstance(code, str) else None
             result = ValidationResult(False, exc.issues, connector, None, kind)
             report.documents.append((doc, result))

@@ -166,16 +166,20 @@ def validate_project(
 
     paths: list[str] = []
     reports: list[FileReport] = []
+    seen: set[str] = set()  # each file is read once, however often it is given or reached
     for item in items:
         if isinstance(item, (str, os.PathLike)):
-            paths.append(os.fspath(item))
+            path = os.fspath(item)
+            if _real(path) not in seen:
+                seen.add(_real(path))
+                paths.append(path)
         elif isinstance(item, LoadedFile):
+            seen.add(_real(item.path))
             reports.append(validated(item, None))
         else:
             reports.append(_in_memory(item))
     wanted = {_real(p) for p in (report_for if report_for is not None else paths)}
-    wanted |= {r.path for r in reports}
-    seen = {_real(p) for p in paths}
+    wanted |= {_real(r.path) for r in reports}
     in_root = project_files(Path(root)) if root is not None else []
     for path in [*paths, *(p for p in in_root if _real(p) not in seen)]:
         try:
@@ -189,7 +193,7 @@ def validate_project(
             continue
         reports.append(validated(loaded, path))
     check_project(reports)
-    shown = [r for r in reports if _real(r.path) in wanted or r.path in wanted]
+    shown = [r for r in reports if _real(r.path) in wanted]
     return ProjectResult(shown, reports, Path(root) if root is not None else None)
 
 
