@@ -44,6 +44,9 @@ CODES = (
     "schema-unavailable",
     "duplicate-name",
     "kind-mismatch",
+    "unknown-reference",
+    "topic-not-captured",
+    "transform-topic",
 )
 
 
