@@ -12,6 +12,7 @@ each is dropped, and each must match the whole identifier, ignoring case.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,6 +81,12 @@ class IncludeList:
         return any(p is not None and p.fullmatch(identifier) for p in self.patterns)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, key: str) -> IncludeList:
+    # Many pipelines name one source: its list is compiled once (re's own cache is small).
+    return IncludeList.parse(text, key)
+
+
 def captured_by(connector: str, config: Mapping[str, Any]) -> tuple[IncludeList, str] | None:
     """The include list of a source's canonical config and its topics' prefix, or None.
 
@@ -90,6 +97,6 @@ def captured_by(connector: str, config: Mapping[str, Any]) -> tuple[IncludeList,
         for suffix in _SUFFIXES:
             value = config.get(base + suffix)
             if isinstance(value, str) and value.strip():
-                found = IncludeList.parse(value, base + suffix)
+                found = _parsed(value, base + suffix)
                 return (found, _TOPIC_PREFIX.get(connector, "")) if found.checkable else None
     return None

@@ -17,6 +17,7 @@ file is a project of its own and is not walked into.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -197,7 +198,9 @@ def validate_project(
     return ProjectResult(shown, reports, Path(root) if root is not None else None)
 
 
+@functools.lru_cache(maxsize=65536)
 def _real(path: str) -> str:
+    """The real path of a file (memoised: a run asks about each path several times)."""
     return path if path in ("-", "<stdin>") or path.startswith("<") else os.path.realpath(path)
 
 
