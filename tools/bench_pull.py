@@ -4,7 +4,8 @@
     python tools/bench_pull.py [--runs 5]
 
 1. One connector, one request (the baseline), then all 25 connectors one
-   request each, 8 at a time: the wall time should stay within 3x a single request.
+   request each, 16 at a time (the default): the wall time should stay within 3x a
+   single request.
 2. In fresh processes: the import of streamkap_config.cache, then
    ``SchemaCache.get("postgresql")`` on a warm cache plus the compiled
    validator (``Checker.for_definition``), timed separately. Medians.
