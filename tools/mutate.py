@@ -193,7 +193,7 @@ MUTATIONS = (
     Mutation(
         "loaders: YAML duplicate keys not reported",
         "loaders/yaml_reader.py",
-        "if key in container and key not in frame.merged:",
+        "if key in container and key not in merged:",
         "if False:",
         LOADERS,
     ),
@@ -207,14 +207,14 @@ MUTATIONS = (
     Mutation(
         "loaders: the YAML alias budget removed",
         "loaders/yaml_reader.py",
-        "if nodes > limits.max_nodes:",
+        "if self.nodes > self.limits.max_nodes:",
         "if False:",
         LOADERS,
     ),
     Mutation(
         "loaders: the YAML depth limit removed",
         "loaders/yaml_reader.py",
-        "if len(stack) >= limits.max_depth:",
+        "if depth >= self.limits.max_depth:",
         "if False:",
         LOADERS,
     ),

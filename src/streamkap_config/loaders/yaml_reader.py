@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -111,27 +112,173 @@ def _tagged_scalar(tag: str, text: str, line: int, column: int) -> Any:
     )
 
 
-class _Frame:
-    __slots__ = ("anchor", "container", "key", "key_is_merge", "merged", "skip", "tokens")
+_PLAIN = "tag:streamkap-config,plain"  # what our resolver gives an untagged plain scalar
 
-    def __init__(self, container: Any, tokens: Tokens, anchor: str | None) -> None:
-        self.container = container
-        self.tokens = tokens
-        self.anchor = anchor
-        self.key: str | None = None
-        self.key_is_merge = False
-        self.merged: set[str] = set()
-        self.skip = False  # the next value belongs to a repeated key: read and drop it
+
+@functools.cache
+def _loader_class(yaml: Any) -> Any:
+    """libyaml's loader, with a resolver that leaves plain scalars to YAML 1.2 rules.
+
+    The C composer builds the node tree (with marks) in C; only tag resolution
+    calls back into Python, and ours just marks plain scalars for
+    :func:`_plain_scalar`: PyYAML would read them by YAML 1.1 rules.
+    """
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    scalar_node = yaml.ScalarNode
+
+    def resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is scalar_node:
+            return _PLAIN if implicit[0] else "tag:yaml.org,2002:str"
+        return base.resolve(self, kind, value, implicit)
+
+    return type("Loader", (base,), {"resolve": resolve})
+
+
+class _Builder:
+    """One YAML document's node tree -> data, positions, notes and duplicate keys.
+
+    Aliases share the anchored node: its value is built once and reused (as
+    PyYAML does), and its size counts against the node budget each time.
+    """
+
+    def __init__(self, yaml: Any, limits: Limits) -> None:
+        self.mapping, self.sequence = yaml.MappingNode, yaml.SequenceNode
+        self.limits = limits
+        self.positions = Positions()
+        self.dups: list[Issue] = []
+        self.nodes = 0
+        self.built: dict[int, tuple[Any, int]] = {}  # node id -> (value, size)
+        self.open: set[int] = set()  # collections being built (a recursive alias)
+
+    def count(self, size: int, mark: Any) -> None:
+        self.nodes += size
+        if self.nodes > self.limits.max_nodes:
+            raise ParseError(
+                f"the document expands to over {self.limits.max_nodes:,} nodes",
+                mark.line + 1,
+                mark.column + 1,
+                "aliases that multiply content (a 'billion laughs' file) are refused",
+            )
+
+    def value(self, node: Any, tokens: Tokens, depth: int) -> tuple[Any, int]:
+        """The value of ``node`` and its size in nodes (counted against the budget)."""
+        mark = node.start_mark
+        line, column = mark.line + 1, mark.column + 1
+        self.positions.values.setdefault(tokens, (line, column))
+        seen = self.built.get(id(node))
+        if seen is not None:  # an alias: the same value again
+            self.count(seen[1], mark)
+            return seen
+        if id(node) in self.open:
+            raise ParseError("an alias refers to the collection it stands in", line, column)
+        cls = node.__class__
+        if cls is not self.mapping and cls is not self.sequence:
+            self.count(1, mark)
+            built: tuple[Any, int] = (self.scalar(node, tokens, line, column), 1)
+            self.built[id(node)] = built
+            return built
+        if node.tag not in _CORE_TAGS:
+            raise ParseError(
+                f"unsupported YAML tag {node.tag}",
+                line,
+                column,
+                "only plain data is read; remove the tag",
+            )
+        if depth >= self.limits.max_depth:
+            raise ParseError(f"nesting deeper than {self.limits.max_depth} levels", line, column)
+        self.count(1, mark)
+        self.open.add(id(node))
+        if cls is self.sequence:
+            items = []
+            size = 1
+            for n, child in enumerate(node.value):
+                item, cost = self.value(child, (*tokens, str(n)), depth + 1)
+                items.append(item)
+                size += cost
+            built = (items, size)
+        else:
+            built = self.mapping_value(node, tokens, depth)
+        self.open.discard(id(node))
+        self.built[id(node)] = built
+        return built
+
+    def scalar(self, node: Any, tokens: Tokens, line: int, column: int) -> Any:
+        tag = node.tag
+        try:
+            if tag == _PLAIN:
+                value, note = _plain_scalar(node.value)
+                if note is not None and tokens:
+                    self.positions.notes[tokens] = note
+                return value
+            if tag not in _CORE_TAGS and not tag.startswith("tag:yaml.org"):
+                raise ParseError(
+                    f"unsupported YAML tag {tag}",
+                    line,
+                    column,
+                    "only plain data is read; remove the tag",
+                )
+            if tag in ("tag:yaml.org,2002:str", "!"):
+                return node.value
+            return _tagged_scalar(tag, node.value, line, column)
+        except ValueError as exc:  # an integer past Python's digit limit
+            raise ParseError(too_long_number(exc), line, column) from None
+
+    def mapping_value(self, node: Any, tokens: Tokens, depth: int) -> tuple[Any, int]:
+        container: dict[str, Any] = {}
+        merged: set[str] = set()
+        size = 1
+        keys = self.positions.keys
+        for key_node, value_node in node.value:
+            mark = key_node.start_mark
+            line, column = mark.line + 1, mark.column + 1
+            kind = key_node.__class__
+            if kind is self.mapping or kind is self.sequence:
+                if id(key_node) in self.built:
+                    raise ParseError("an alias used as a key must name a string", line, column)
+                raise ParseError("a mapping or list cannot be a key", line, column)
+            key = key_node.value
+            if key == "<<" and key_node.tag == _PLAIN:
+                value, cost = self.value(value_node, (*tokens, key), depth + 1)
+                size += cost
+                vmark = value_node.start_mark
+                for source in value if isinstance(value, list) else [value]:
+                    if not isinstance(source, dict):
+                        raise ParseError(
+                            "a merge key (<<) needs a mapping or a list of mappings",
+                            vmark.line + 1,
+                            vmark.column + 1,
+                        )
+                    for k, v in source.items():
+                        if k not in container:
+                            container[k] = v
+                            merged.add(k)
+                continue
+            here = (*tokens, key)
+            if key in container and key not in merged:
+                self.dups.append(duplicate_issue(here, keys.get(here), line, column))
+                continue  # the first value stays; the repeated one is dropped
+            merged.discard(key)
+            container.pop(key, None)
+            keys.setdefault(here, (line, column))
+            container[key], cost = self.value(value_node, here, depth + 1)
+            size += cost
+        return container, size
 
 
 def read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list[Issue]]]:
     import yaml
 
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    events = yaml.parse(text, Loader=loader_class)
+    loader = _loader_class(yaml)(text)
     result: list[tuple[Any, Positions, list[Issue]]] = []
     try:
-        _build_yaml(events, limits, result, yaml)
+        while loader.check_node():
+            root = loader.get_node()
+            builder = _Builder(yaml, limits)
+            if root is None:
+                result.append((None, builder.positions, []))
+                continue
+            data, _ = builder.value(root, (), 0)
+            result.append((data, builder.positions, builder.dups))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -139,6 +286,8 @@ def read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list[
         raise _explain_yaml_error(text, problem, line, column) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     return iter(result)
 
 
@@ -186,167 +335,3 @@ def _explain_yaml_error(text: str, problem: str, line: int, column: int) -> Pars
                 "give every key of one mapping the same indentation",
             )
     return ParseError(f"invalid YAML: {problem}", line, column)
-
-
-def _build_yaml(events: Any, limits: Limits, out: list[Any], yaml: Any) -> None:
-    ScalarEvent, AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
-    MappingStart, SequenceStart = yaml.MappingStartEvent, yaml.SequenceStartEvent
-    CollectionEnd = yaml.CollectionEndEvent
-    DocumentStart, DocumentEnd = yaml.DocumentStartEvent, yaml.DocumentEndEvent
-
-    positions = Positions()
-    dups: list[Issue] = []
-    anchors: dict[str, tuple[Any, int]] = {}
-    stack: list[_Frame] = []
-    root: list[Any] = []
-    nodes = 0
-    counts: list[int] = []  # nodes built inside each open collection (for anchors)
-
-    def attach(value: Any, line: int, column: int, cost: int) -> None:
-        nonlocal nodes
-        nodes += cost
-        if nodes > limits.max_nodes:
-            raise ParseError(
-                f"the document expands to over {limits.max_nodes:,} nodes",
-                line,
-                column,
-                "aliases that multiply content (a 'billion laughs' file) are refused",
-            )
-        for i in range(len(counts)):
-            counts[i] += cost
-        if not stack:
-            root.append(value)
-            positions.values[()] = (line, column)
-            return
-        frame = stack[-1]
-        container = frame.container
-        if isinstance(container, list):
-            tokens = (*frame.tokens, str(len(container)))
-            container.append(value)
-            positions.values.setdefault(tokens, (line, column))
-            return
-        key = frame.key
-        assert key is not None
-        frame.key = None
-        if frame.skip:
-            frame.skip = False
-            return
-        if frame.key_is_merge:
-            frame.key_is_merge = False
-            sources = value if isinstance(value, list) else [value]
-            for source in sources:
-                if not isinstance(source, dict):
-                    raise ParseError(
-                        "a merge key (<<) needs a mapping or a list of mappings", line, column
-                    )
-                for k, v in source.items():
-                    if k not in container:
-                        container[k] = v
-                        frame.merged.add(k)
-            return
-        tokens = (*frame.tokens, key)
-        container[key] = value
-        positions.values.setdefault(tokens, (line, column))
-
-    def set_key(frame: _Frame, key: str, plain: bool, line: int, column: int) -> None:
-        if key == "<<" and plain:
-            frame.key, frame.key_is_merge = key, True
-            return
-        tokens = (*frame.tokens, key)
-        container = frame.container
-        if key in container and key not in frame.merged:
-            dups.append(duplicate_issue(tokens, positions.keys.get(tokens), line, column))
-            # The first value stays; the repeated one is read and dropped.
-            frame.key, frame.skip = key, True
-            return
-        frame.merged.discard(key)
-        container.pop(key, None)
-        frame.key = key
-        positions.keys.setdefault(tokens, (line, column))
-
-    for event in events:
-        cls = event.__class__
-        mark = event.start_mark
-        line, column = mark.line + 1, mark.column + 1
-        if cls is ScalarEvent:
-            style = event.style
-            tag = event.tag
-            if tag is not None and tag not in _CORE_TAGS and not tag.startswith("tag:yaml.org"):
-                raise ParseError(
-                    f"unsupported YAML tag {tag}",
-                    line,
-                    column,
-                    "only plain data is read; remove the tag",
-                )
-            text = event.value
-            note = None
-            plain = not style
-            try:
-                if tag is not None and tag != "!" and not (plain and event.implicit[0]):
-                    value = _tagged_scalar(tag, text, line, column)
-                elif plain:
-                    value, note = _plain_scalar(text)
-                else:
-                    value = text
-            except ValueError as exc:  # an integer past Python's digit limit
-                raise ParseError(too_long_number(exc), line, column) from None
-            frame = stack[-1] if stack else None
-            if frame is not None and isinstance(frame.container, dict) and frame.key is None:
-                set_key(frame, text, plain, line, column)
-                if event.anchor is not None:  # an anchored key: *alias may name it later
-                    anchors[event.anchor] = (text, 1)
-                continue
-            if frame is not None and note is not None:
-                c = frame.container
-                tok = (*frame.tokens, str(len(c)) if isinstance(c, list) else str(frame.key))
-                positions.notes[tok] = note
-            attach(value, line, column, 1)
-            if event.anchor is not None:
-                anchors[event.anchor] = (value, 1)
-        elif cls is MappingStart or cls is SequenceStart:
-            frame = stack[-1] if stack else None
-            if frame is not None and isinstance(frame.container, dict) and frame.key is None:
-                raise ParseError("a mapping or list cannot be a key", line, column)
-            if event.tag is not None and event.tag not in _CORE_TAGS:
-                raise ParseError(
-                    f"unsupported YAML tag {event.tag}",
-                    line,
-                    column,
-                    "only plain data is read; remove the tag",
-                )
-            if len(stack) >= limits.max_depth:
-                raise ParseError(f"nesting deeper than {limits.max_depth} levels", line, column)
-            container: Any = {} if cls is MappingStart else []
-            if frame is None:
-                tokens: Tokens = ()
-            elif isinstance(frame.container, list):
-                tokens = (*frame.tokens, str(len(frame.container)))
-            else:
-                tokens = (*frame.tokens, str(frame.key))
-            attach(container, line, column, 1)
-            stack.append(_Frame(container, tokens, event.anchor))
-            counts.append(1)
-        elif issubclass(cls, CollectionEnd):
-            frame = stack.pop()
-            size = counts.pop()
-            if frame.anchor is not None:
-                anchors[frame.anchor] = (frame.container, size)
-        elif cls is AliasEvent:
-            found = anchors.get(event.anchor)
-            if found is None:
-                raise ParseError(f"unknown alias *{event.anchor}", line, column)
-            value, cost = found
-            frame = stack[-1] if stack else None
-            if frame is not None and isinstance(frame.container, dict) and frame.key is None:
-                if not isinstance(value, str):
-                    raise ParseError("an alias used as a key must name a string", line, column)
-                set_key(frame, value, False, line, column)
-                continue
-            attach(value, line, column, cost)
-        elif cls is DocumentStart:
-            root.clear()
-            positions = Positions()
-            dups = []
-            anchors = {}
-        elif cls is DocumentEnd:
-            out.append((root[0] if root else None, positions, dups))
