@@ -1,0 +1,88 @@
+"""The command line: ``streamkap-config`` and ``streamkap-validate``.
+
+Thin: parses arguments, calls the layers, picks an exit code.
+
+Exit codes: 0 valid (warnings allowed), 1 invalid (a file that does not parse
+is invalid too), 2 usage error or unreadable file, 3 schema unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import LoadError, SchemaUnavailableError, StreamkapConfigError
+from .common import EXIT_OK, EXIT_SCHEMA, EXIT_USAGE, KIND_CHOICES, _err
+from .parser import _build_parser, _validate_parser
+
+__all__ = ["KIND_CHOICES", "main", "validate_main"]
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from .documents import _run_payload, _run_validate
+    from .schemas import _run_schemas
+
+    if args.command == "validate":
+        return _run_validate(args)
+    if args.command == "payload":
+        return _run_payload(args)
+    return _run_schemas(args)
+
+
+def _guarded(run: Any, args: argparse.Namespace, prog: str) -> int:
+    try:
+        return int(run(args))
+    except SchemaUnavailableError as exc:
+        _err(f"{prog}: error: {exc}")
+        return EXIT_SCHEMA
+    except LoadError as exc:
+        _err(f"{prog}: error: {exc}")
+        return EXIT_USAGE
+    except StreamkapConfigError as exc:
+        from ..errors import ApiError
+
+        _err(f"{prog}: error: {exc}")
+        return EXIT_SCHEMA if isinstance(exc, ApiError) else EXIT_USAGE
+    except KeyboardInterrupt:
+        _err(f"{prog}: interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        _err(f"{prog}: error: {exc}")
+        return EXIT_USAGE
+
+
+def _tolerant_streams() -> None:
+    # A file name that is not UTF-8, or a lone surrogate read from JSON, is printed
+    # escaped rather than crashing the writer.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``streamkap-config``: validate, payload and schemas commands."""
+    _tolerant_streams()
+    args = _build_parser().parse_args(argv)
+    return _guarded(_dispatch, args, "streamkap-config")
+
+
+def validate_main(argv: Sequence[str] | None = None) -> int:
+    """``streamkap-validate``: the standalone validator (the pre-commit entry point)."""
+    from .documents import _run_validate
+
+    _tolerant_streams()
+    args = _validate_parser().parse_args(argv)
+    return _guarded(_run_validate, args, "streamkap-validate")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""What the commands share: exit codes, output streams, schema caches per lock file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LoadError
+
+if TYPE_CHECKING:
+    from ..cache import SchemaCache
+    from ..loaders import Limits, LoadedFile
+    from ..report import FileReport
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_SCHEMA = 0, 1, 2, 3
+KIND_CHOICES = ("source", "destination", "transform")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def _color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class _Schemas:
+    """One SchemaCache per lock file in effect."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.cache_dir = getattr(args, "cache_dir", None)
+        self.api_url = getattr(args, "api_url", None)
+        self.lock_arg = getattr(args, "lock", None)
+        self._by_lock: dict[str, SchemaCache] = {}
+        self._lock_of_dir: dict[str, str | None] = {}
+
+    def for_path(self, path: str | None) -> SchemaCache:
+        from ..cache import SchemaCache, find_lock
+
+        lock = self.lock_arg
+        if lock is None and path is not None:
+            # One look-up per directory: a run over many files in one tree searches once
+            # (keyed by the name as given, so that a file costs no system call here).
+            key = os.path.dirname(path)
+            if key not in self._lock_of_dir:
+                folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+                found = find_lock(folder)
+                self._lock_of_dir[key] = str(found) if found else None
+            lock = self._lock_of_dir[key]
+        key = lock or ""
+        cache = self._by_lock.get(key)
+        if cache is None:
+            cache = SchemaCache(self.cache_dir, lock=lock, api_url=self.api_url)
+            self._by_lock[key] = cache
+        return cache
+
+    def notices(self) -> list[str]:
+        seen: list[str] = []
+        for cache in self._by_lock.values():
+            seen.extend(n for n in cache.notices if n not in seen)
+        return seen
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    from ..loaders import Limits
+
+    kwargs = {}
+    if args.max_bytes is not None:
+        kwargs["max_bytes"] = args.max_bytes
+    if args.max_depth is not None:
+        kwargs["max_depth"] = args.max_depth
+    return Limits(**kwargs)
+
+
+def _load(path: str, limits: Limits | None, connector: str | None, kind: str | None) -> LoadedFile:
+    """A file, or standard input for ``-`` (JSON when it starts with { or [, else YAML)."""
+    from ..loaders import Limits, load_file, load_text
+
+    limits = limits or Limits()
+    if path != "-":
+        return load_file(path, limits=limits, connector=connector, kind=kind)
+    data = sys.stdin.buffer.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise LoadError("<stdin>", f"input is over the limit of {limits.max_bytes:,} bytes")
+    fmt = "json" if data.lstrip()[:1] in (b"{", b"[") else "yaml"
+    return load_text(data, "<stdin>", limits=limits, connector=connector, fmt=fmt, kind=kind)
+
+
+def _unreadable(path: str, exc: LoadError) -> FileReport:
+    from ..issues import Issue
+    from ..report import FileReport
+
+    issue = Issue("parse-error", "error", f"cannot read the file: {exc.reason}")
+    return FileReport(path, [issue], unreadable=True)
+
+
+def _render(reports: Sequence[FileReport], args: argparse.Namespace, stream: Any) -> None:
+    from ..report import render_github, render_json, render_text
+
+    if args.format == "json":
+        stream.write(render_json(reports))
+    elif args.format == "github":
+        stream.write(render_github(reports))
+    else:
+        quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+        stream.write(render_text(reports, color=_color(stream), quiet=quiet, verbose=verbose))
+
+
+def _exit_code(reports: Sequence[FileReport]) -> int:
+    if any(r.unreadable for r in reports):
+        return EXIT_USAGE
+    issues = [i for r in reports for i in r.all_issues()]
+    if any(i.code == "schema-unavailable" for i in issues):
+        return EXIT_SCHEMA
+    if any(i.severity == "error" for i in issues):
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _report_stream(args: argparse.Namespace) -> Any:
+    # Text is for people (stderr, beside a body on stdout); json and github are for tools.
+    return sys.stderr if args.format == "text" else sys.stdout
+
+
+def _names(loaded: LoadedFile) -> str:
+    names = [d.name or f"#{n + 1} (no name)" for n, d in enumerate(loaded.documents)]
+    return "documents: " + ", ".join(names) if names else "no documents"

@@ -1,0 +1,197 @@
+"""``validate`` and ``payload``: documents checked alone and as a project."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LoadError
+
+if TYPE_CHECKING:
+    from ..report import FileReport
+
+from .common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    _err,
+    _exit_code,
+    _limits,
+    _load,
+    _names,
+    _render,
+    _report_stream,
+    _Schemas,
+    _unreadable,
+)
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    from ..loaders import iter_files
+    from ..project import project_root, validate_project
+
+    try:
+        limits = _limits(args)
+    except ValueError as exc:
+        _err(f"error: {str(exc).replace('max_', '--max-').replace('_', '-')}")
+        return EXIT_USAGE
+    schemas = _Schemas(args)
+    reports: list[FileReport] = []
+
+    def unreadable_directory(path: str, reason: str) -> None:
+        reports.append(_unreadable(path, LoadError(path, reason)))
+
+    files = list(iter_files(args.paths, on_error=unreadable_directory))
+    if not files:
+        _err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
+    items: list[Any] = []
+    for path in files:
+        if path != "-":
+            items.append(path)
+            continue
+        try:
+            items.append(_load(path, limits, args.connector, args.kind))
+        except LoadError as exc:
+            reports.append(_unreadable(path, exc))
+    root = None if args.no_project else project_root(args.paths, args.project)
+    result = validate_project(
+        items,
+        report_for=[p for p in files if p != "-"],
+        root=root,
+        limits=limits,
+        mode=args.mode,
+        strict=args.strict,
+        schemas=lambda path: schemas.for_path(path),
+        connector=args.connector,
+        kind=args.kind,
+        no_plaintext_secrets=args.no_plaintext_secrets,
+    )
+    reports = [*reports, *result.reports]
+    for notice in schemas.notices():
+        _err(notice)
+    _render(reports, args, sys.stdout)
+    return _exit_code(reports)
+
+
+def _run_payload(args: argparse.Namespace) -> int:
+    from ..errors import ConfigValidationError
+    from ..payload import build_payload
+    from ..report import FileReport
+    from ..validate import ValidationResult
+
+    try:
+        loaded = _load(args.path, None, args.connector, args.kind)
+    except LoadError as exc:
+        _render([_unreadable(args.path, exc)], args, _report_stream(args))
+        return EXIT_USAGE
+    docs = loaded.documents
+    report = FileReport(loaded.path, list(loaded.issues))
+    if any(i.severity == "error" for i in loaded.issues):
+        _render([report], args, _report_stream(args))
+        return EXIT_INVALID
+    from ..kinds import KINDS
+
+    for doc in docs:
+        if doc.bare:
+            code_field = KINDS[doc.kind or "source"].code_field
+            doc.data = {
+                "name": args.name or Path(args.path).stem,
+                code_field: args.connector,
+                "config": doc.data,
+            }
+            doc.base, doc.bare = (), False
+    if args.name is not None and len(docs) > 1:
+        docs = [d for d in docs if d.name == args.name]
+        if not docs:
+            _err(f"error: {args.path}: no document named {args.name!r}; {_names(loaded)}")
+            return EXIT_USAGE
+    if len(docs) > 1 and not args.jsonl:
+        _err(
+            f"error: {args.path} holds {len(docs)} documents ({_names(loaded)}): "
+            "pick one with --name NAME, or print one body per line with --jsonl"
+        )
+        return EXIT_USAGE
+    schemas = _Schemas(args)
+    cache = schemas.for_path(None if args.path == "-" else args.path)
+    allow = None if args.allow_env is None else args.allow_env.split(",")
+    project = None
+    if any(d.declared_kind == "pipeline" for d in docs):
+        # A pipeline names documents of its project: read them for ids and connectors.
+        from ..project import project_root, validate_project
+
+        root = None if args.path == "-" else project_root([args.path], args.project)
+        project = validate_project([loaded], root=root, schemas=lambda path: schemas.for_path(path))
+        docs = [d for r in project.reports for d, _ in r.documents if any(d is x for x in docs)]
+    try:
+        ids = _ids(args.id)
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    bodies = []
+    failed = False
+    for doc in docs:
+        try:
+            body = build_payload(
+                doc,
+                mode=args.mode,
+                strict=args.strict,
+                schemas=cache,
+                connector=args.connector,
+                no_plaintext_secrets=args.no_plaintext_secrets,
+                include_defaults=args.include_defaults,
+                allow_env=allow,
+                project=project,
+                ids=ids,
+            )
+        except ConfigValidationError as exc:
+            failed = True
+            kind = doc.declared_kind
+            field = KINDS[kind].code_field if kind in KINDS else "connector"
+            code = doc.data.get(field) if isinstance(doc.data, dict) else None
+            connector = code if isinstance(code, str) else None
+            result = ValidationResult(False, exc.issues, connector, None, kind)
+            report.documents.append((doc, result))
+            continue
+        bodies.append(
+            body.model_dump(mode="json", exclude_none=True)
+            if args.reveal_secrets
+            else body.masked_dump()
+        )
+    for notice in cache.notices:
+        _err(notice)
+    if failed:
+        _render([report], args, _report_stream(args))
+        return _exit_code([report])
+    if args.jsonl:
+        for out in bodies:
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(json.dumps(bodies[0], indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def _ids(given: Sequence[str] | None) -> dict[str, str]:
+    """``--id source/NAME=ID`` options as ``{"source/NAME": ID}``."""
+    ids: dict[str, str] = {}
+    for item in given or ():
+        key, sep, value = item.partition("=")
+        kind, slash, name = key.partition("/")
+        if (
+            not sep
+            or not slash
+            or not name
+            or not value
+            or kind
+            not in (
+                "source",
+                "destination",
+                "transform",
+            )
+        ):
+            raise ValueError(f"--id {item!r}: expected KIND/NAME=ID, e.g. source/orders=abc123")
+        ids[key] = value
+    return ids
