@@ -43,7 +43,7 @@ LOADERS = ("tests/test_loaders.py", "tests/test_hostile.py")
 MUTATIONS = (
     Mutation(
         "validate: conditionally required keys never reported",
-        "validate.py",
+        "configs.py",
         "if prop.conditions and not all(",
         "if prop.conditions or not all(",
         VALIDATE,
@@ -78,21 +78,21 @@ MUTATIONS = (
     ),
     Mutation(
         "validate: plaintext secrets never reported",
-        "validate.py",
+        "configs.py",
         "if secret and value.__class__ is str and literal_text(value):",
         "if False:",
         VALIDATE,
     ),
     Mutation(
         "validate: inactive keys never reported",
-        "validate.py",
+        "configs.py",
         "            if unmet:",
         "            if False:",
         VALIDATE,
     ),
     Mutation(
         "validate: set-once keys accepted in update mode",
-        "validate.py",
+        "configs.py",
         'if mode == "update" and prop.set_once:',
         "if False:",
         VALIDATE,
