@@ -738,3 +738,15 @@ def test_smaller_paths_of_the_command_line(workdir):
         cwd=workdir,
     )
     assert out.returncode == 2 and "over the limit of 100 bytes" in out.stdout
+
+
+def test_the_age_of_a_cached_schema_in_words():
+    import datetime as dt
+
+    from streamkap_config.cli.schemas import _age
+
+    now = dt.datetime.now(dt.timezone.utc)
+    assert _age(None) == "-" and _age("yesterday") == "?"
+    assert _age((now - dt.timedelta(minutes=5)).isoformat()) == "5m"
+    assert _age((now - dt.timedelta(hours=3)).isoformat()) == "3h"
+    assert _age((now - dt.timedelta(days=9)).isoformat()) == "9d"

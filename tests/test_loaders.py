@@ -435,3 +435,19 @@ def test_yaml_tags_and_scalars(text, expected):
 def test_yaml_shapes_that_are_refused(text, says):
     (issue,) = load_text(text, "t.yaml").issues
     assert issue.code == "parse-error" and says in issue.message
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"a": ', "unexpected end of input"),
+        ('{"a" 1}', "expected ':' after a key"),
+        ("[1, 2", "unexpected end of input"),
+        ("[1 2]", "expected ',' or ']'"),
+        ('{"a": 1 "b": 2}', "expected ',' or '}'"),
+        ("[1] [2]", "extra data after the document"),
+    ],
+)
+def test_json_syntax_errors_say_what_was_expected_where(text, says):
+    (issue,) = load_text(text, "bad.json").issues
+    assert issue.code == "parse-error" and says in issue.message

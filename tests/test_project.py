@@ -195,6 +195,10 @@ def test_references_by_id_need_no_document_in_the_project():
         ({"snapshot_new_tables": "yes"}, "/snapshot_new_tables", "true or false"),
         ({"tags": "t"}, "/tags", "list of tag ids"),
         ({"name": ""}, "/name", "non-empty string"),
+        ({"name": None}, "/name", "non-empty string"),
+        ({"destination": {"name": 5}}, "/destination/name", "non-empty string"),
+        ({"source": {"name": "s", "topics": ["t", 3]}}, "/source/topics/1", "expected a topic"),
+        ({"transforms": ["mask"]}, "/transforms/0", "expected a mapping"),
     ],
 )
 def test_a_pipeline_document_alone(change, pointer, says):
@@ -369,3 +373,14 @@ def test_the_order_of_the_documents_never_changes_the_issues(docs, mutation, rnd
     shuffled = list(docs)
     rnd.shuffle(shuffled)
     assert issues_of(shuffled) == before
+
+
+def test_a_pipeline_without_its_required_fields():
+    from streamkap_config import validate_pipeline
+
+    result = validate_pipeline({"kind": "pipeline"})
+    assert [i.message for i in result.issues] == [
+        "(document): missing required field name",
+        "(document): missing required field source",
+        "(document): missing required field destination",
+    ]
