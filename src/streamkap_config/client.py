@@ -34,12 +34,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from .definitions import ConnectorDefinition, parse_definitions
+
+if TYPE_CHECKING:
+    from .resources import Resource
 from .errors import ApiError, StreamkapConfigError
 
 __all__ = ["DEFAULT_API_URL", "MAX_RESPONSE_BYTES", "ConnectorsResponse", "StreamkapClient"]
@@ -253,7 +256,8 @@ class StreamkapClient:
                     if isinstance(exc, httpx.TimeoutException)
                     else (f"connection failed ({exc.__class__.__name__})")
                 )
-                if attempt < self.retries:
+                if attempt < self.retries and method != "POST":
+                    # A create that timed out may have happened: never sent twice here.
                     attempt += 1
                     self._wait(self._delay(attempt, None), deadline, method, shown)
                     log.info("%s %s %s; retry %d", method, shown, kind, attempt)
@@ -270,7 +274,8 @@ class StreamkapClient:
                 reauthed = True
                 self._bearer(force=True)
                 continue
-            if status in _RETRY_STATUSES and attempt < self.retries:
+            retryable = status == 429 or (status in _RETRY_STATUSES and method != "POST")
+            if retryable and attempt < self.retries:
                 attempt += 1
                 delay = self._delay(attempt, response.headers.get("Retry-After"))
                 log.info("%s %s -> %d; retry %d in %.2fs", method, shown, status, attempt, delay)
@@ -378,6 +383,84 @@ class StreamkapClient:
                 _snippet(response.content, self._secrets()),
             ) from None
         return ConnectorsResponse(shown, data, response.headers.get("ETag"))
+
+    # -- objects: sources, destinations, transforms, pipelines ---------------------------
+
+    def _path(self, kind: str) -> str:
+        from .resources import RESOURCES
+
+        if kind not in RESOURCES:
+            raise StreamkapConfigError(f"unknown kind {kind!r}")
+        return f"{self.base_url}/{kind}s"
+
+    def _json(self, method: str, url: str, response: Response) -> Any:
+        try:
+            return json.loads(response.content) if response.content else None
+        except (ValueError, RecursionError):
+            raise ApiError(
+                method,
+                url,
+                response.status_code,
+                "response is not JSON",
+                _snippet(response.content, self._secrets()),
+            ) from None
+
+    def _object(self, kind: str, method: str, url: str, data: Any) -> Resource:
+        from pydantic import ValidationError
+
+        from .resources import RESOURCES, unwrap
+
+        try:
+            return RESOURCES[kind].model_validate(unwrap(data))
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            raise ApiError(
+                method, url, None, f"unexpected {kind} in the answer ({fields})"
+            ) from None
+
+    def list(self, kind: str, name: str | None = None, page_size: int = 100) -> list[Resource]:
+        """Every object of ``kind`` (all pages); with ``name``, those named exactly that."""
+        url = self._path(kind)
+        found: list[Resource] = []
+        page = 1
+        while True:
+            params = {"page": str(page), "page_size": str(min(100, page_size))}
+            if name is not None:
+                params["partial_name"] = name  # a substring filter: exact names kept below
+            response = self._send("GET", url, params=params)
+            data = self._json("GET", url, response)
+            items = data.get("result") if isinstance(data, dict) else data
+            if not isinstance(items, list):
+                raise ApiError("GET", url, response.status_code, "expected a list of results")
+            found.extend(self._object(kind, "GET", url, item) for item in items)
+            if not (isinstance(data, dict) and data.get("has_next")) or not items or page > 10_000:
+                break
+            page += 1
+        return [o for o in found if name is None or o.name == name]
+
+    def get(self, kind: str, ident: str) -> Resource:
+        """One object by id."""
+        url = f"{self._path(kind)}/{ident}"
+        response = self._send("GET", url)
+        return self._object(kind, "GET", url, self._json("GET", url, response))
+
+    def create(self, kind: str, body: dict[str, Any]) -> Resource:
+        """``POST /{kind}s`` without waiting and without secrets in the answer.
+
+        Not retried after a timeout or a server error (the object may exist):
+        look it up by name before trying again.
+        """
+        url = self._path(kind)
+        params = {"secret_returned": "false", "wait": "false"}
+        response = self._send("POST", url, params=params, json_body=body)
+        return self._object(kind, "POST", url, self._json("POST", url, response))
+
+    def update(self, kind: str, ident: str, body: dict[str, Any]) -> Resource:
+        """``PUT /{kind}s/{id}`` (it replaces lists such as ``table.include.list``)."""
+        url = f"{self._path(kind)}/{ident}"
+        params = {"secret_returned": "false", "wait": "false"}
+        response = self._send("PUT", url, params=params, json_body=body)
+        return self._object(kind, "PUT", url, self._json("PUT", url, response))
 
     def connector_definitions(
         self, code: str | None = None, *, kind: str = "source"

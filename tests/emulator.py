@@ -1,0 +1,219 @@
+"""A stateful emulator of the Streamkap API's objects on 127.0.0.1, for tests.
+
+Sources, destinations, transforms and pipelines live in memory. It behaves as
+DESIGN.md says the API does: lists are paged (``page``, ``page_size`` at most
+100, ``has_next``) and filtered by ``partial_name`` (a substring); ``GET
+/{kind}s/{id}`` answers ``{"result": [object]}``; a second object of one kind
+with one name is a 409; ``config`` comes back with integers and booleans as
+strings, secrets left out, and the definition's defaults filled in.
+
+Faults on demand, consumed one per matching request from ``faults``
+(``(method, kind)`` -> list): ``"500-after-store"`` (the object is stored, then
+a 500), ``"timeout-after-store"`` (stored, then no answer for
+``slow_seconds``), ``"429"`` (``Retry-After: 0``), ``"500"``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from streamkap_config import bundled_schemas
+
+TOKEN = "emulator-token"
+KINDS = ("source", "destination", "transform", "pipeline")
+
+
+def _echo(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``config`` as the API echoes it: strings, no secrets, defaults filled in."""
+    code = body.get("transform" if kind == "transform" else "connector")
+    known = bundled_schemas(kind).get(code) if kind != "pipeline" else None
+    props = {p.name: p for p in known.definition.properties} if known else {}
+    config = {p.name: p.default for p in props.values() if p.has_default and not p.secret}
+    for key, value in (body.get("config") or {}).items():
+        prop = props.get(key)
+        if prop is not None and prop.secret:
+            continue  # never echoed
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int):
+            value = str(value)
+        config[key] = value
+    for key, value in list(config.items()):
+        if isinstance(value, bool):
+            config[key] = "true" if value else "false"
+        elif isinstance(value, int):
+            config[key] = str(value)
+    return config
+
+
+class Emulator:
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
+        self.faults: dict[tuple[str, str], list[str]] = {}
+        self.requests: list[tuple[str, str]] = []  # (method, path) in order
+        self.slow_seconds = 2.0
+        self.lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(o["name"] for o in self.objects[kind].values())
+
+    def store(self, kind: str, body: dict[str, Any], ident: str | None = None) -> dict[str, Any]:
+        ident = ident or f"{kind[:3]}-{next(self._ids)}"
+        obj = {k: v for k, v in body.items() if k != "config"}
+        obj["id"] = ident
+        if kind != "pipeline":
+            obj["config"] = _echo(kind, body)
+        if kind in ("source", "destination"):
+            obj.setdefault("connector_status", "Active")
+        self.objects[kind][ident] = obj
+        return obj
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def reply(self, status: int, body: Any, headers: dict[str, str] | None = None):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def route(self) -> tuple[str | None, str | None, dict[str, list[str]]]:
+                parts = urlsplit(self.path)
+                segments = [s for s in parts.path.split("/") if s]
+                kind = segments[0][:-1] if segments and segments[0].endswith("s") else None
+                ident = segments[1] if len(segments) > 1 else None
+                return (kind if kind in KINDS else None), ident, parse_qs(parts.query)
+
+            def fault(self, kind: str) -> str | None:
+                with emulator.lock:
+                    queue = emulator.faults.get((self.command, kind))
+                    return queue.pop(0) if queue else None
+
+            def authorised(self) -> bool:
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    self.reply(401, {"detail": "Not authenticated"})
+                    return False
+                return True
+
+            def body(self) -> Any:
+                length = int(self.headers.get("Content-Length", 0))
+                return json.loads(self.rfile.read(length) or b"{}")
+
+            def do_GET(self) -> None:
+                kind, ident, query = self.route()
+                emulator.requests.append(("GET", self.path))
+                if kind is None:
+                    self.reply(404, {"detail": "not found"})
+                    return
+                if not self.authorised():
+                    return
+                if ident is not None:
+                    obj = emulator.objects[kind].get(ident)
+                    if obj is None:
+                        self.reply(404, {"detail": f"{kind} {ident} not found"})
+                    else:
+                        self.reply(200, {"result": [obj]})
+                    return
+                page = int(query.get("page", ["1"])[0])
+                size = min(100, int(query.get("page_size", ["10"])[0]))
+                partial = query.get("partial_name", [""])[0]
+                items = sorted(
+                    (o for o in emulator.objects[kind].values() if partial in o["name"]),
+                    key=lambda o: o["id"],
+                )
+                chunk = items[(page - 1) * size : page * size]
+                self.reply(
+                    200,
+                    {
+                        "result": chunk,
+                        "page": page,
+                        "page_size": size,
+                        "total": len(items),
+                        "has_next": page * size < len(items),
+                    },
+                )
+
+            def write(self, ident: str | None) -> None:
+                kind, _, _ = self.route()
+                emulator.requests.append((self.command, self.path))
+                if kind is None:
+                    self.reply(404, {"detail": "not found"})
+                    return
+                if not self.authorised():
+                    return
+                body = self.body()
+                fault = self.fault(kind)
+                if fault == "429":
+                    self.reply(429, {"detail": "slow down"}, {"Retry-After": "0"})
+                    return
+                if fault == "500":
+                    self.reply(500, {"detail": "internal error"})
+                    return
+                with emulator.lock:
+                    taken = [
+                        o
+                        for o in emulator.objects[kind].values()
+                        if o["name"] == body.get("name") and o["id"] != ident
+                    ]
+                    if taken:
+                        self.reply(409, {"detail": f"{kind} {body.get('name')} already exists"})
+                        return
+                    if ident is not None and ident not in emulator.objects[kind]:
+                        self.reply(404, {"detail": f"{kind} {ident} not found"})
+                        return
+                    obj = emulator.store(kind, body, ident)
+                if fault == "500-after-store":
+                    self.reply(500, {"detail": "internal error"})
+                    return
+                if fault == "timeout-after-store":
+                    time.sleep(emulator.slow_seconds)
+                self.reply(200 if ident else 201, obj)
+
+            def do_POST(self) -> None:
+                self.write(None)
+
+            def do_PUT(self) -> None:
+                _, ident, _ = self.route()
+                self.write(ident)
+
+        return Handler
+
+
+@contextmanager
+def running() -> Iterator[Emulator]:
+    emulator = Emulator()
+    emulator.thread.start()
+    try:
+        yield emulator
+    finally:
+        emulator.httpd.shutdown()
+        emulator.httpd.server_close()
