@@ -8,7 +8,8 @@ with one name is a 409; ``config`` comes back with integers and booleans as
 strings, secrets left out, and the definition's defaults filled in.
 
 Faults on demand, consumed one per matching request from ``faults``
-(``(method, kind)`` -> list): ``"500-after-store"`` (the object is stored, then
+(``(method, kind)`` -> list) or by the number of the write (``fail_on``):
+``"500-after-store"`` (the object is stored, then
 a 500), ``"timeout-after-store"`` (stored, then no answer for
 ``slow_seconds``), ``"429"`` (``Retry-After: 0``), ``"500"``.
 """
@@ -60,6 +61,8 @@ class Emulator:
         self.faults: dict[tuple[str, str], list[str]] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) in order
         self.slow_seconds = 2.0
+        self.writes = 0  # POST and PUT requests so far
+        self.fail_on: dict[int, str] = {}  # write number (from 1) -> fault
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -92,6 +95,9 @@ class Emulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without this, Nagle's algorithm and
+            # delayed ACKs add 40 ms to every request on loopback.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -115,6 +121,10 @@ class Emulator:
 
             def fault(self, kind: str) -> str | None:
                 with emulator.lock:
+                    emulator.writes += 1
+                    at = emulator.fail_on.pop(emulator.writes, None)
+                    if at is not None:
+                        return at
                     queue = emulator.faults.get((self.command, kind))
                     return queue.pop(0) if queue else None
 

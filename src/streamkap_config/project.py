@@ -358,7 +358,7 @@ def _check_topics(
     target: _Entry,
     add: Callable[[_Entry, str, tuple[str, ...], str, str | None], None],
 ) -> None:
-    body = target.result._body
+    body = target.result.checked_body
     if body is None or target.result.connector is None:
         return  # the source has errors of its own; its include list cannot be trusted
     captured = captured_by(target.result.connector, body["config"])

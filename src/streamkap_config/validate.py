@@ -35,6 +35,7 @@ from .kinds import KIND_NAMES, KINDS, PIPELINE, Kind
 
 if TYPE_CHECKING:
     from .bundle import SchemaVersion
+    from .definitions import ConnectorDefinition
     from .payload import Body
 
 __all__ = [
@@ -95,6 +96,16 @@ class ValidationResult:
         issues = Collector.merge(self.issues, extra)
         ok = not any(i.severity == "error" for i in issues)
         return replace(self, ok=ok, issues=issues, _body=self._body if ok else None)
+
+    @property
+    def definition(self) -> ConnectorDefinition | None:
+        """The connector definition the document was checked against (None: none found)."""
+        return self._checker.definition if self._checker is not None else None
+
+    @property
+    def checked_body(self) -> Mapping[str, Any] | None:
+        """The body of a valid document with canonical keys (references unresolved)."""
+        return self._body
 
     @property
     def errors(self) -> tuple[Issue, ...]:

@@ -21,8 +21,14 @@ __all__ = ["KIND_CHOICES", "main", "validate_main"]
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from .deploy import _run_apply, _run_plan
     from .documents import _run_payload, _run_validate
     from .schemas import _run_schemas
+
+    if args.command == "plan":
+        return _run_plan(args)
+    if args.command == "apply":
+        return _run_apply(args)
 
     if args.command == "validate":
         return _run_validate(args)

@@ -188,6 +188,50 @@ def _build_parser() -> argparse.ArgumentParser:
         "(default: $STREAMKAP_ALLOW_ENV, else all)",
     )
 
+    for name, text in (
+        ("plan", "what applying the files would change in the live account"),
+        ("apply", "create and update what the files describe (never deletes)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _common(p, suppress=True)
+        _api_option(p)
+        p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+        p.add_argument(
+            "--project",
+            metavar="DIR",
+            help="the project whose documents pipelines may name (default: as validate)",
+        )
+        p.add_argument(
+            "--allow-env",
+            metavar="PATTERNS",
+            default=os.environ.get("STREAMKAP_ALLOW_ENV"),
+            help="comma-separated globs of the variables ${env:NAME} may read",
+        )
+        if name == "plan":
+            p.add_argument(
+                "--format",
+                choices=("text", "json"),
+                default="text",
+                help="text: a diff for people; json: for scripts",
+            )
+            p.add_argument(
+                "--detailed-exitcode",
+                action="store_true",
+                help="exit 0 when nothing would change, 4 when something would",
+            )
+        else:
+            p.add_argument("--yes", action="store_true", help="apply without asking")
+            p.add_argument(
+                "--update-secrets",
+                action="store_true",
+                help="send secrets on update too (they cannot be compared)",
+            )
+            p.add_argument(
+                "--skip-blocked",
+                action="store_true",
+                help="leave out changes the API cannot make (a set-once key differs)",
+            )
+
     schemas = sub.add_parser("schemas", help="list, show, pull, lock, diff and export schemas")
     _common(schemas, suppress=True)
     ssub = schemas.add_subparsers(dest="schemas_command", required=True, parser_class=_Parser)

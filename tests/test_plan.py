@@ -1,0 +1,189 @@
+"""plan and apply against the stateful emulator of the API (tests/emulator.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from emulator import TOKEN, running
+from streamkap_config import validate_project
+from streamkap_config.client import StreamkapClient
+from streamkap_config.plan import apply, plan
+from streamkap_config.project import project_files
+
+PROJECT = ROOT / "examples" / "project"
+BIN = Path(sys.executable).parent
+SECRETS = {
+    "PG_PASSWORD": "pg-secret-1",
+    "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret-2",
+    "SNOWFLAKE_PRIVATE_KEY": "sf-secret-3",
+}
+
+
+@pytest.fixture(autouse=True)
+def secrets(monkeypatch):
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+
+
+def project(root: Path = PROJECT):
+    return validate_project(project_files(root), root=root)
+
+
+def client_of(emulator, timeout: float = 2.0) -> StreamkapClient:
+    return StreamkapClient(emulator.url, token=TOKEN, backoff=0.01, timeout=timeout)
+
+
+def test_first_apply_creates_in_dependency_order_with_ids_wired_and_then_nothing_changes():
+    with running() as emulator, client_of(emulator) as client:
+        first = plan(project(), client)
+        assert first.summary == {"create": 7, "update": 0, "no-op": 0, "blocked": 0}
+        result = apply(first, client)
+        assert result.ok and len(result.done) == 7
+        posts = [p.split("?")[0] for m, p in emulator.requests if m == "POST"]
+        kinds = [p.strip("/").split("/")[0] for p in posts]
+        assert kinds == ["sources"] * 2 + ["destinations"] * 2 + ["transforms"] + ["pipelines"] * 2
+        pipelines = {o["name"]: o for o in emulator.objects["pipeline"].values()}
+        sources = {o["name"]: o["id"] for o in emulator.objects["source"].values()}
+        pipe = pipelines["orders-to-snowflake"]
+        assert pipe["source"]["id"] == sources["orders-postgres"]
+        assert pipe["source"]["connector"] == "postgresql"
+        assert pipe["transforms"][0]["name"] == "mask-pii"
+        again = plan(project(), client)
+        assert again.summary == {"create": 0, "update": 0, "no-op": 7, "blocked": 0}
+        assert not again.has_changes
+
+
+def test_one_changed_key_is_one_update_naming_it(tmp_path):
+    copy = tmp_path / "project"
+    import shutil
+
+    shutil.copytree(PROJECT, copy)
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(copy), client), client)
+        source = copy / "sources" / "orders-postgres.yaml"
+        source.write_text(source.read_text().replace("dbname: orders", "dbname: orders2"))
+        changed = plan(project(copy), client)
+        (update,) = [c for c in changed.changes if c.action == "update"]
+        assert (update.kind, update.name) == ("source", "orders-postgres")
+        assert [(k.key, k.before, k.after) for k in update.keys] == [
+            ("database.dbname", "orders", "orders2")
+        ]
+        assert update.not_compared == ("database.password",)
+        text = changed.format()
+        assert "~ update source orders-postgres" in text
+        assert 'database.dbname: "orders" -> "orders2"' in text
+        assert "database.password: secret: not compared" in text
+        result = apply(changed, client)
+        assert result.ok
+        sent = [o for o in emulator.objects["source"].values() if o["name"] == "orders-postgres"]
+        assert sent[0]["config"]["database.dbname"] == "orders2"
+        assert all(c.action == "no-op" for c in plan(project(copy), client).changes)
+
+
+def test_a_set_once_change_is_blocked(tmp_path):
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(PROJECT, copy)
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(copy), client), client)
+        dest = copy / "destinations" / "snowflake-prod.yaml"
+        dest.write_text(dest.read_text() + "  ingestion.mode: upsert\n")
+        blocked = plan(project(copy), client)
+        (change,) = [c for c in blocked.changes if c.action == "blocked"]
+        assert change.blocked_by == ("ingestion.mode",)
+        from streamkap_config.errors import StreamkapConfigError
+
+        with pytest.raises(StreamkapConfigError, match="skip-blocked"):
+            apply(blocked, client)
+        assert apply(blocked, client, skip_blocked=True).ok
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(1, 7), st.sampled_from(["500-after-store", "500", "timeout-after-store"]))
+def test_a_failure_at_any_request_then_a_rerun_ends_with_exactly_the_intended_objects(at, fault):
+    with running() as emulator, client_of(emulator, timeout=0.3) as client:
+        emulator.slow_seconds = 0.6  # past the client's timeout
+        emulator.fail_on[at] = fault
+        first = apply(plan(project(), client), client)
+        assert not first.ok and first.failed is not None
+        assert len(first.done) == at - 1
+        second = apply(plan(project(), client), client)
+        assert second.ok
+        names = {k: emulator.names(k) for k in ("source", "destination", "transform", "pipeline")}
+        assert names == {
+            "source": ["inventory-dynamodb", "orders-postgres"],
+            "destination": ["lake-s3", "snowflake-prod"],
+            "transform": ["mask-pii"],
+            "pipeline": ["inventory-to-lake", "orders-to-snowflake"],
+        }
+        assert all(c.action == "no-op" for c in plan(project(), client).changes)
+
+
+def test_the_cli_plans_applies_and_never_prints_a_secret(tmp_path):
+    with running() as emulator:
+        env = {
+            **os.environ,
+            **SECRETS,
+            "STREAMKAP_TOKEN": TOKEN,
+            "STREAMKAP_CONFIG_CACHE": str(tmp_path / "c"),
+        }
+        base = [str(BIN / "streamkap-config")]
+        api = ["--api-url", emulator.url]
+        out = subprocess.run(
+            [*base, "plan", *api, "--format", "json", "--detailed-exitcode", str(PROJECT)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert out.returncode == 4, out.stderr
+        body = json.loads(out.stdout)
+        assert body["summary"]["create"] == 7 and body["changes"][0]["action"] == "create"
+        out = subprocess.run(
+            [*base, "apply", *api, str(PROJECT)],
+            capture_output=True,
+            text=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        assert out.returncode == 2 and "without --yes" in out.stderr
+        assert emulator.objects["source"] == {}  # nothing was sent
+        out = subprocess.run(
+            [*base, "apply", *api, "--yes", str(PROJECT)], capture_output=True, text=True, env=env
+        )
+        assert out.returncode == 0, out.stderr
+        assert "+ create source orders-postgres" in out.stdout
+        assert "done: create pipeline orders-to-snowflake" in out.stdout
+        out = subprocess.run(
+            [*base, "plan", *api, "--detailed-exitcode", str(PROJECT)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert out.returncode == 0 and "0 to create, 0 to update, 7 unchanged" in out.stdout
+        for secret in SECRETS.values():
+            assert secret not in out.stdout + out.stderr
+
+
+def test_an_invalid_project_is_refused_before_any_request(tmp_path):
+    with running() as emulator:
+        env = {**os.environ, "STREAMKAP_TOKEN": TOKEN, "STREAMKAP_CONFIG_CACHE": str(tmp_path)}
+        broken = ROOT / "examples" / "project-broken"
+        out = subprocess.run(
+            [str(BIN / "streamkap-config"), "plan", "--api-url", emulator.url, str(broken)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert out.returncode == 1 and "unknown-reference" in out.stderr
+        assert emulator.requests == []
