@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 from streamkap_config import bundled_schemas
 
 TOKEN = "emulator-token"
+CLIENT_ID, SECRET = "emulator-client", "emulator-client-secret-42"
 KINDS = ("source", "destination", "transform", "pipeline")
 
 
@@ -55,6 +56,13 @@ def _echo(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (the timeout faults) is expected
+
+
 class Emulator:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
@@ -62,11 +70,13 @@ class Emulator:
         self.requests: list[tuple[str, str]] = []  # (method, path) in order
         self.slow_seconds = 2.0
         self.writes = 0  # POST and PUT requests so far
+        self.tokens = {TOKEN}
+        self.issued = 0
+        self.revoke_after: int | None = None  # writes after which every token is revoked once
         self.fail_on: dict[int, str] = {}  # write number (from 1) -> fault
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -129,7 +139,8 @@ class Emulator:
                     return queue.pop(0) if queue else None
 
             def authorised(self) -> bool:
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                auth = self.headers.get("Authorization", "")
+                if not auth.startswith("Bearer ") or auth[7:] not in emulator.tokens:
                     self.reply(401, {"detail": "Not authenticated"})
                     return False
                 return True
@@ -201,6 +212,12 @@ class Emulator:
                         self.reply(404, {"detail": f"{kind} {ident} not found"})
                         return
                     obj = emulator.store(kind, body, ident)
+                    if (
+                        emulator.revoke_after is not None
+                        and emulator.writes >= emulator.revoke_after
+                    ):
+                        emulator.tokens.clear()  # the next request gets a 401, once
+                        emulator.revoke_after = None
                 if fault == "500-after-store":
                     self.reply(500, {"detail": "internal error"})
                     return
@@ -209,6 +226,17 @@ class Emulator:
                 self.reply(200 if ident else 201, obj)
 
             def do_POST(self) -> None:
+                if urlsplit(self.path).path == "/auth/access-token":
+                    body = self.body()
+                    if body.get("client_id") != CLIENT_ID or body.get("secret") != SECRET:
+                        self.reply(401, {"detail": "bad credentials"})
+                        return
+                    with emulator.lock:
+                        emulator.issued += 1
+                        token = f"issued-{emulator.issued}"
+                        emulator.tokens.add(token)
+                    self.reply(200, {"accessToken": token, "expiresIn": 3600})
+                    return
                 self.write(None)
 
             def do_PUT(self) -> None:

@@ -187,3 +187,30 @@ def test_an_invalid_project_is_refused_before_any_request(tmp_path):
         )
         assert out.returncode == 1 and "unknown-reference" in out.stderr
         assert emulator.requests == []
+
+
+def test_a_revoked_token_is_renewed_mid_apply_and_no_secret_reaches_a_log(caplog):
+    from emulator import CLIENT_ID, SECRET
+
+    with running() as emulator:
+        emulator.tokens.clear()
+        emulator.revoke_after = 3  # after the third write every token stops working
+        client = StreamkapClient(emulator.url, client_id=CLIENT_ID, secret=SECRET, backoff=0.01)
+        with caplog.at_level("DEBUG"):
+            result = apply(plan(project(), client), client)
+        client.close()
+        assert result.ok and emulator.issued == 2  # one token, then one renewal
+        logged = " ".join(r.getMessage() for r in caplog.records)
+        for secret in (*SECRETS.values(), SECRET, "issued-1", "issued-2"):
+            assert secret not in logged
+
+
+def test_an_unset_variable_stops_before_any_request(monkeypatch):
+    monkeypatch.delenv("PG_PASSWORD")
+    from streamkap_config import ConfigValidationError
+
+    with running() as emulator, client_of(emulator) as client:
+        with pytest.raises(ConfigValidationError) as caught:
+            plan(project(), client)
+        assert [i.code for i in caught.value.issues] == ["unresolved-secret"]
+        assert emulator.requests == []

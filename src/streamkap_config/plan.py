@@ -147,6 +147,12 @@ def plan(
     warnings: list[str] = []
     entries = [(doc, result) for report in project.project for doc, result in report.documents]
     entries.sort(key=lambda e: (ORDER.index(e[1].kind), e[0].name or ""))
+    # Every reference is resolved before the first request: an unset variable stops here.
+    bodies = {
+        id(doc): build_payload(doc, environ=environ, allow_env=allow_env)
+        for doc, result in entries
+        if result.kind != PIPELINE
+    }
     for doc, result in entries:
         kind, name = result.kind, doc.name or ""
         live = client.list(kind, name)
@@ -159,7 +165,7 @@ def plan(
         if kind == PIPELINE:
             changes.append(_pipeline_change(doc, name, current))
             continue
-        body = build_payload(doc, environ=environ, allow_env=allow_env)
+        body = bodies[id(doc)]
         if current is None:
             changes.append(Change(kind, name, "create", None, document=doc))
             continue

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigValidationError
+from ..errors import ConfigValidationError, StreamkapConfigError
 from .common import EXIT_INVALID, EXIT_OK, EXIT_SCHEMA, EXIT_USAGE, _err, _render, _Schemas
 
 if TYPE_CHECKING:
@@ -91,8 +91,8 @@ def _run_apply(args: argparse.Namespace) -> int:
                 update_secrets=args.update_secrets,
                 skip_blocked=args.skip_blocked,
             )
-        except ConfigValidationError as exc:
-            _err(str(exc))
+        except StreamkapConfigError as exc:  # blocked changes, or a reference left unset
+            _err(f"error: {exc}")
             return EXIT_INVALID
     sys.stdout.write(result.format())
     return EXIT_OK if result.ok else EXIT_SCHEMA
