@@ -15,5 +15,8 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.register_profile("ci", parent=settings.get_profile("default"), max_examples=100)
+# CI runs the same number of examples: the suite stays within its time budget there
+# too; `--hypothesis-profile=thorough` (300 examples) is there for a longer look.
+settings.register_profile("ci", parent=settings.get_profile("default"))
+settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=300)
 settings.load_profile("ci" if os.environ.get("CI") else "default")

@@ -214,3 +214,14 @@ def test_an_unset_variable_stops_before_any_request(monkeypatch):
             plan(project(), client)
         assert [i.code for i in caught.value.issues] == ["unresolved-secret"]
         assert emulator.requests == []
+
+
+def test_two_live_objects_with_one_name_are_a_warning():
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(), client), client)
+        twin = next(o for o in emulator.objects["destination"].values() if o["name"] == "lake-s3")
+        emulator.objects["destination"]["des-twin"] = {**twin, "id": "des-twin"}
+        again = plan(project(), client)
+        (warning,) = again.warnings
+        assert "2 live destinations are named 'lake-s3'" in warning and "des-twin" in warning
+        assert json.loads(json.dumps(again.as_dict()))["warnings"] == [warning]

@@ -15,10 +15,14 @@ from conftest import ROOT
 EXAMPLES = ROOT / "examples"
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 
-pytestmark = pytest.mark.skipif(
-    not PRE_COMMIT.exists() or not (ROOT / ".git").exists(),
-    reason="needs the pre-commit tool and a git checkout of this repository",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not PRE_COMMIT.exists() or not (ROOT / ".git").exists(),
+        reason="needs the pre-commit tool and a git checkout of this repository",
+    ),
+    # One worker builds the hook's environment once for the whole module.
+    pytest.mark.xdist_group("precommit"),
+]
 
 
 def git(repo: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
