@@ -225,3 +225,98 @@ def test_two_live_objects_with_one_name_are_a_warning():
         (warning,) = again.warnings
         assert "2 live destinations are named 'lake-s3'" in warning and "des-twin" in warning
         assert json.loads(json.dumps(again.as_dict()))["warnings"] == [warning]
+
+
+def test_pipeline_tag_and_environment_changes_are_planned(tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(PROJECT, copy)
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(copy), client), client)
+        pipe = copy / "pipelines" / "inventory-to-lake.yaml"
+        pipe.write_text(
+            pipe.read_text()
+            .replace("snapshot_new_tables: false", "snapshot_new_tables: true")
+            .replace("name: lake-s3", "name: snowflake-prod")
+        )
+        dest = copy / "destinations" / "lake-s3.yaml"
+        dest.write_text(dest.read_text() + "tags: [team-data]\n")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAROTATED")  # a value from the environment
+        changed = plan(project(copy), client)
+        by_name = {c.name: c for c in changed.changes}
+        assert [(k.key, k.before, k.after) for k in by_name["inventory-to-lake"].keys] == [
+            ("destination.name", "lake-s3", "snowflake-prod"),
+            ("snapshot_new_tables", False, True),
+        ]
+        lake = {k.key: k for k in by_name["lake-s3"].keys}
+        assert (lake["tags"].before, lake["tags"].after) == ([], ["team-data"])
+        assert (lake["aws.access.key.id"].before, lake["aws.access.key.id"].after) == (
+            "********",
+            "********",
+        )
+        assert "AKIAROTATED" not in changed.format()
+        result = apply(changed, client, update_secrets=True)
+        assert result.ok
+        stored = next(o for o in emulator.objects["destination"].values() if o["name"] == "lake-s3")
+        assert stored["config"]["aws.access.key.id"] == "AKIAROTATED"
+
+
+def test_a_create_answered_409_adopts_the_object_of_that_name():
+    with running() as emulator, client_of(emulator) as client:
+        first = plan(project(), client)
+        # Someone else creates the first source between the plan and the apply.
+        emulator.store("source", {"name": "inventory-dynamodb", "connector": "dynamodb"})
+        original = client.list
+        calls = {"n": 0}
+
+        def stale_list(kind, name=None, page_size=100):
+            calls["n"] += 1
+            return [] if calls["n"] == 1 else original(kind, name, page_size)
+
+        client.list = stale_list  # the look-up before the create misses it: the 409 path
+        result = apply(first, client)
+        assert result.ok
+        assert emulator.names("source") == ["inventory-dynamodb", "orders-postgres"]
+        assert result.done[0][1] == "sou-1"
+
+
+def test_the_apply_command_on_a_terminal_and_its_failures(tmp_path):
+    import pty
+
+    with running() as emulator:
+        env = {
+            **os.environ,
+            **SECRETS,
+            "STREAMKAP_TOKEN": TOKEN,
+            "STREAMKAP_CONFIG_CACHE": str(tmp_path / "c"),
+            "NO_COLOR": "1",
+        }
+        cmd = [str(BIN / "streamkap-config"), "apply", "--api-url", emulator.url, str(PROJECT)]
+
+        def on_terminal(answer: bytes) -> tuple[int, str]:
+            leader, follower = pty.openpty()
+            proc = subprocess.Popen(
+                cmd, stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+            )
+            os.write(leader, answer)
+            out, err = proc.communicate(timeout=60)
+            os.close(leader)
+            os.close(follower)
+            return proc.returncode, out.decode() + err.decode()
+
+        code, text = on_terminal(b"n\n")
+        assert code == 0 and "Apply these changes? [y/N]" in text and "not applied" in text
+        assert emulator.objects["source"] == {}
+        emulator.fail_on[3] = "500"
+        code, text = on_terminal(b"y\n")
+        assert code == 3 and "failed: create destination lake-s3" in text
+        assert "not done: create destination snowflake-prod" in text
+        assert "run apply again" in text
+        code, text = on_terminal(b"y\n")
+        assert code == 0
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        assert out.returncode == 0 and "7 unchanged" in out.stdout  # nothing to do: no question
+        env.pop("PG_PASSWORD")
+        out = subprocess.run([*cmd, "--yes"], capture_output=True, text=True, env=env)
+        assert out.returncode == 1 and "PG_PASSWORD is not set" in out.stderr
