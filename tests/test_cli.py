@@ -404,7 +404,8 @@ def test_schemas_list_show_export(workdir):
     assert out.returncode == 3 and "did you mean postgresql?" in out.stderr
     out = run("schemas", "export", "--editor", str(workdir / "editor"), cwd=workdir)
     files = sorted((workdir / "editor").glob("*.json"))
-    assert out.returncode == 0 and len(files) == 25 + 24 + 7
+    assert out.returncode == 0 and len(files) == 25 + 24 + 7 + 1  # and streamkap.json
+    assert (workdir / "editor" / "streamkap.json").is_file()
     for f in files:
         jsonschema.Draft7Validator.check_schema(json.loads(f.read_text()))
 
@@ -706,7 +707,8 @@ def test_kinds_through_the_cli(workdir):
     out = run("schemas", "show", "postgresql", cwd=workdir)  # both kinds: the source
     assert "connection.username" not in out.stdout and "database.dbname" in out.stdout
     out = run("schemas", "export", "--editor", str(workdir / "e"), "--kind", "transform")
-    assert sorted(p.name for p in (workdir / "e").iterdir())[0] == "transform-enrich.json"
+    names = sorted(p.name for p in (workdir / "e").iterdir())
+    assert names[0] == "streamkap.json" and names[1] == "transform-enrich.json"
 
 
 def test_smaller_paths_of_the_command_line(workdir):

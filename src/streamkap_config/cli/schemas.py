@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SchemaUnavailableError
 
@@ -125,22 +125,30 @@ def _run_schemas(args: argparse.Namespace) -> int:
         if args.fail_on_breaking and diff.breaking:
             return EXIT_INVALID
     elif command == "export":
-        from ..jsonschema_gen import editor_schema
+        from ..editor import combined_schema, editor_schema
 
         target = Path(args.editor)
         target.mkdir(parents=True, exist_ok=True)
         written = 0
+        every: dict[str, list[Any]] = {}
         for kind in _kinds_of(args):
             kind_cache = cache.for_kind(kind)
             for code in args.codes or list(kind_cache):
                 found = kind_cache.get(code)
                 if found is None:
                     raise _unknown_connector(kind_cache, code)
+                every.setdefault(kind, []).append(found.definition)
                 text = json.dumps(editor_schema(found.definition), indent=2, ensure_ascii=False)
                 name = code if kind == "source" else f"{kind}-{code}"
                 (target / f"{name}.json").write_text(text + "\n", encoding="utf-8")
                 written += 1
-        sys.stdout.write(f"wrote {written} editor schemas to {target}\n")
+        # One schema for every file: map it to the whole repository once.
+        combined = json.dumps(combined_schema(every), separators=(",", ":"), ensure_ascii=False)
+        (target / "streamkap.json").write_text(combined + "\n", encoding="utf-8")
+        sys.stdout.write(
+            f"wrote {written} editor schemas and streamkap.json ({len(combined):,} bytes) "
+            f"to {target}\n"
+        )
     for notice in schemas.notices():
         _err(notice)
     return EXIT_OK
