@@ -219,3 +219,15 @@ def test_completion_under_config_offers_each_setting_once(lsp):
     assert len(settings) == len(set(settings))
     assert not [s for s in settings if s.endswith((".user.defined", ".user.displayed"))]
     assert "database_hostname" not in settings  # Terraform names validate, unoffered
+
+
+def test_a_modeline_relative_to_the_file_works_from_a_nested_folder(lsp):
+    server, root = lsp
+    text = (
+        "# yaml-language-server: $schema=../../../.streamkap/editor/streamkap.json\n"
+        + PG.replace("port: 5432", "port: 54x2")
+    )
+    # Outside the mapped globs: only the modeline points at the schema.
+    path = place(root, "deploy/other/sources/orders.yaml", text)
+    found = server.diagnostics(path, text)
+    assert found == [(9, "expected an integer (a whole number, e.g. 5432)")]
