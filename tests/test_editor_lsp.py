@@ -178,10 +178,32 @@ VALID = [
 
 def test_no_diagnostics_on_any_valid_example_of_any_kind_in_nested_folders(lsp):
     server, root = lsp
-    for n, example in enumerate(VALID):
+    opened = {}
+    for n, example in enumerate(VALID):  # all open at once, as in an editor's workspace
         folder = "streamkap" if n % 2 else "team/deep/streamkap/sub"  # mapped by the glob
         path = place(root, f"{folder}/{n}-{example.name}", example.read_text())
-        assert server.diagnostics(path, example.read_text()) == [], example.name
+        opened[path.as_uri()] = example.name
+        server.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": path.as_uri(),
+                    "languageId": "yaml",
+                    "version": 1,
+                    "text": example.read_text(),
+                }
+            },
+        )
+    found = {}
+    while len(found) < len(opened):
+        message = server.wait(
+            lambda m: (
+                m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] in opened
+            )
+        )
+        found[message["params"]["uri"]] = message["params"]["diagnostics"]
+    assert {opened[uri]: d for uri, d in found.items() if d} == {}
 
 
 PG = (EXAMPLES / "postgresql.source.yaml").read_text()
