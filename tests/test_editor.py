@@ -5,6 +5,7 @@ The same cases run in the real yaml-language-server in test_editor_lsp.py."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 
 import pytest
@@ -16,16 +17,20 @@ from streamkap_config import KINDS, bundled_schemas
 from streamkap_config.editor import combined_schema, editor_schema
 
 EXAMPLES = ROOT / "examples"
-COMBINED = combined_schema({k: [v.definition for v in bundled_schemas(k).values()] for k in KINDS})
-VALIDATOR = Draft7Validator(COMBINED)
 PG = yaml.safe_load((EXAMPLES / "postgresql.source.yaml").read_text())
+
+
+@functools.cache
+def combined() -> dict:
+    # Built on first use, not at collection: every xdist worker collects this module.
+    return combined_schema({k: [v.definition for v in bundled_schemas(k).values()] for k in KINDS})
 
 
 def errors(doc) -> list[str]:
     """What an editor says: the schema's errorMessage where it has one (as
     yaml-language-server shows it), else the validator's own message."""
     said = []
-    for error in VALIDATOR.iter_errors(doc):
+    for error in Draft7Validator(combined()).iter_errors(doc):
         for e in [error, *error.context]:
             said.append(
                 e.schema.get("errorMessage") or e.message
@@ -55,7 +60,7 @@ def test_every_example_of_every_kind_passes_or_fails_as_with_the_cli(name, doc):
 
 
 def test_the_combined_schema_is_valid_draft_07_and_dispatches_on_kind_and_connector():
-    Draft7Validator.check_schema(COMBINED)
+    Draft7Validator.check_schema(combined())
     assert errors({**PG, "config": {**PG["config"], "databse": 1}})
     as_destination = {**PG, "kind": "destination"}  # postgresql as a destination: other keys
     assert errors(as_destination)
