@@ -19,20 +19,14 @@ import json
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from httptest import JsonHandler, QuietServer
 from streamkap_config import bundled_schemas
 
 CLIENT_ID, SECRET = "client-1", "sekret-client-secret"
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (timeout tests) is expected
 
 
 class ApiServer:
@@ -61,7 +55,7 @@ class ApiServer:
         self.seen_auth: list[str | None] = []
         self.seen_headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
-        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
         # A short poll interval: shutdown() returns within milliseconds, not half a second.
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
@@ -94,25 +88,7 @@ class ApiServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes: without this, Nagle's algorithm and
-            # delayed ACKs add 40 ms to every request on loopback.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def send_raw(self, status: int, data: bytes, ctype: str, length: int | None = None):
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)

@@ -22,10 +22,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from httptest import JsonHandler, QuietServer
 from streamkap_config import bundled_schemas
 
 TOKEN = "emulator-token"
@@ -56,13 +57,6 @@ def _echo(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up (the timeout faults) is expected
-
-
 class Emulator:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
@@ -76,7 +70,7 @@ class Emulator:
         self.fail_on: dict[int, str] = {}  # write number (from 1) -> fault
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
-        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -103,25 +97,7 @@ class Emulator:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         emulator = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes: without this, Nagle's algorithm and
-            # delayed ACKs add 40 ms to every request on loopback.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def reply(self, status: int, body: Any, headers: dict[str, str] | None = None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JsonHandler):
             def route(self) -> tuple[str | None, str | None, dict[str, list[str]]]:
                 parts = urlsplit(self.path)
                 segments = [s for s in parts.path.split("/") if s]
@@ -141,7 +117,7 @@ class Emulator:
             def authorised(self) -> bool:
                 auth = self.headers.get("Authorization", "")
                 if not auth.startswith("Bearer ") or auth[7:] not in emulator.tokens:
-                    self.reply(401, {"detail": "Not authenticated"})
+                    self.send_json(401, {"detail": "Not authenticated"})
                     return False
                 return True
 
@@ -153,16 +129,16 @@ class Emulator:
                 kind, ident, query = self.route()
                 emulator.requests.append(("GET", self.path))
                 if kind is None:
-                    self.reply(404, {"detail": "not found"})
+                    self.send_json(404, {"detail": "not found"})
                     return
                 if not self.authorised():
                     return
                 if ident is not None:
                     obj = emulator.objects[kind].get(ident)
                     if obj is None:
-                        self.reply(404, {"detail": f"{kind} {ident} not found"})
+                        self.send_json(404, {"detail": f"{kind} {ident} not found"})
                     else:
-                        self.reply(200, {"result": [obj]})
+                        self.send_json(200, {"result": [obj]})
                     return
                 page = int(query.get("page", ["1"])[0])
                 size = min(100, int(query.get("page_size", ["10"])[0]))
@@ -172,7 +148,7 @@ class Emulator:
                     key=lambda o: o["id"],
                 )
                 chunk = items[(page - 1) * size : page * size]
-                self.reply(
+                self.send_json(
                     200,
                     {
                         "result": chunk,
@@ -187,17 +163,17 @@ class Emulator:
                 kind, _, _ = self.route()
                 emulator.requests.append((self.command, self.path))
                 if kind is None:
-                    self.reply(404, {"detail": "not found"})
+                    self.send_json(404, {"detail": "not found"})
                     return
                 if not self.authorised():
                     return
                 body = self.body()
                 fault = self.fault(kind)
                 if fault == "429":
-                    self.reply(429, {"detail": "slow down"}, {"Retry-After": "0"})
+                    self.send_json(429, {"detail": "slow down"}, {"Retry-After": "0"})
                     return
                 if fault == "500":
-                    self.reply(500, {"detail": "internal error"})
+                    self.send_json(500, {"detail": "internal error"})
                     return
                 with emulator.lock:
                     taken = [
@@ -206,10 +182,10 @@ class Emulator:
                         if o["name"] == body.get("name") and o["id"] != ident
                     ]
                     if taken:
-                        self.reply(409, {"detail": f"{kind} {body.get('name')} already exists"})
+                        self.send_json(409, {"detail": f"{kind} {body.get('name')} already exists"})
                         return
                     if ident is not None and ident not in emulator.objects[kind]:
-                        self.reply(404, {"detail": f"{kind} {ident} not found"})
+                        self.send_json(404, {"detail": f"{kind} {ident} not found"})
                         return
                     obj = emulator.store(kind, body, ident)
                     if (
@@ -219,23 +195,23 @@ class Emulator:
                         emulator.tokens.clear()  # the next request gets a 401, once
                         emulator.revoke_after = None
                 if fault == "500-after-store":
-                    self.reply(500, {"detail": "internal error"})
+                    self.send_json(500, {"detail": "internal error"})
                     return
                 if fault == "timeout-after-store":
                     time.sleep(emulator.slow_seconds)
-                self.reply(200 if ident else 201, obj)
+                self.send_json(200 if ident else 201, obj)
 
             def do_POST(self) -> None:
                 if urlsplit(self.path).path == "/auth/access-token":
                     body = self.body()
                     if body.get("client_id") != CLIENT_ID or body.get("secret") != SECRET:
-                        self.reply(401, {"detail": "bad credentials"})
+                        self.send_json(401, {"detail": "bad credentials"})
                         return
                     with emulator.lock:
                         emulator.issued += 1
                         token = f"issued-{emulator.issued}"
                         emulator.tokens.add(token)
-                    self.reply(200, {"accessToken": token, "expiresIn": 3600})
+                    self.send_json(200, {"accessToken": token, "expiresIn": 3600})
                     return
                 self.write(None)
 

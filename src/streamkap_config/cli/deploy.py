@@ -11,6 +11,8 @@ from ..errors import ConfigValidationError, StreamkapConfigError
 from .common import EXIT_INVALID, EXIT_OK, EXIT_SCHEMA, EXIT_USAGE, _err, _render, _Schemas
 
 if TYPE_CHECKING:
+    from ..client import StreamkapClient
+    from ..plan import Plan
     from ..project import ProjectResult
 
 EXIT_CHANGES = 4  # plan --detailed-exitcode: something would change
@@ -36,19 +38,27 @@ def _project(args: argparse.Namespace) -> ProjectResult | None:
     return result
 
 
-def _run_plan(args: argparse.Namespace) -> int:
-    from ..client import StreamkapClient
+def _planned(args: argparse.Namespace, client: StreamkapClient) -> Plan | None:
+    """The plan of the paths given, or None after saying why there is none."""
     from ..plan import plan
 
     project = _project(args)
     if project is None:
-        return EXIT_INVALID  # no request was made
+        return None  # no request was made
+    try:
+        return plan(project, client, allow_env=_allow(args))
+    except ConfigValidationError as exc:
+        _err(str(exc))
+        return None
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    from ..client import StreamkapClient
+
     with StreamkapClient.from_env(base_url=args.api_url) as client:
-        try:
-            the_plan = plan(project, client, allow_env=_allow(args))
-        except ConfigValidationError as exc:
-            _err(str(exc))
-            return EXIT_INVALID
+        the_plan = _planned(args, client)
+    if the_plan is None:
+        return EXIT_INVALID
     if args.format == "json":
         sys.stdout.write(json.dumps(the_plan.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -60,16 +70,11 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 def _run_apply(args: argparse.Namespace) -> int:
     from ..client import StreamkapClient
-    from ..plan import apply, plan
+    from ..plan import apply
 
-    project = _project(args)
-    if project is None:
-        return EXIT_INVALID
     with StreamkapClient.from_env(base_url=args.api_url) as client:
-        try:
-            the_plan = plan(project, client, allow_env=_allow(args))
-        except ConfigValidationError as exc:
-            _err(str(exc))
+        the_plan = _planned(args, client)
+        if the_plan is None:
             return EXIT_INVALID
         sys.stdout.write(the_plan.format())
         if not the_plan.has_changes:
