@@ -23,13 +23,13 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from httptest import JsonHandler, QuietServer
+from httptest import JsonHandler, LocalServer
 from streamkap_config import bundled_schemas
 
 CLIENT_ID, SECRET = "client-1", "sekret-client-secret"
 
 
-class ApiServer:
+class ApiServer(LocalServer):
     def __init__(self, *, delay: float = 0.0, token_ttl: int = 3600) -> None:
         # kind -> code -> definition; ``definitions`` and ``versions`` are the sources'.
         self.catalogue: dict[str, dict[str, Any]] = {
@@ -55,24 +55,7 @@ class ApiServer:
         self.seen_auth: list[str | None] = []
         self.seen_headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
-        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
-        # A short poll interval: shutdown() returns within milliseconds, not half a second.
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> ApiServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(self._handler())
 
     def change(self, code: str, description: str = "changed", kind: str = "source") -> None:
         """Serve a new version of ``code``'s definition."""

@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from httptest import JsonHandler, QuietServer
+from httptest import JsonHandler, LocalServer
 from streamkap_config import bundled_schemas
 
 TOKEN = "emulator-token"
@@ -57,7 +57,7 @@ def _echo(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-class Emulator:
+class Emulator(LocalServer):
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
         self.faults: dict[tuple[str, str], list[str]] = {}
@@ -70,15 +70,7 @@ class Emulator:
         self.fail_on: dict[int, str] = {}  # write number (from 1) -> fault
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
-        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(self._handler())
 
     def names(self, kind: str) -> list[str]:
         return sorted(o["name"] for o in self.objects[kind].values())
@@ -224,10 +216,5 @@ class Emulator:
 
 @contextmanager
 def running() -> Iterator[Emulator]:
-    emulator = Emulator()
-    emulator.thread.start()
-    try:
+    with Emulator() as emulator:
         yield emulator
-    finally:
-        emulator.httpd.shutdown()
-        emulator.httpd.server_close()

@@ -1,8 +1,10 @@
-"""What the test servers on 127.0.0.1 share: a quiet threaded server and a JSON handler."""
+"""What the test servers on 127.0.0.1 share: a quiet threaded server, its
+start and stop, and a JSON handler."""
 
 from __future__ import annotations
 
 import json
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -12,6 +14,29 @@ class QuietServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that gave up (the timeout tests) is expected
+
+
+class LocalServer:
+    """A server on a free port of 127.0.0.1, serving from a thread while in a ``with``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = QuietServer(("127.0.0.1", 0), handler)
+        # A short poll interval: shutdown() returns within milliseconds, not half a second.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def __enter__(self) -> Any:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class JsonHandler(BaseHTTPRequestHandler):

@@ -111,15 +111,21 @@ class _JsonReader:
                 if here is not None:
                     self.positions.keys[here] = (line, column)
                 result[key], pos = self.value(pos, here, depth)
-            pos = _skip(text, pos)
-            if text.startswith(",", pos):
-                pos = _skip(text, pos + 1)
-                continue
-            if text.startswith("}", pos):
-                return result, pos + 1
-            if pos >= len(text):
-                raise self.fail("unexpected end of input", pos)
-            raise self.fail("expected ',' or '}'", pos)
+            pos, done = self.separator(pos, "}")
+            if done:
+                return result, pos
+
+    def separator(self, pos: int, close: str) -> tuple[int, bool]:
+        """Past the ``,`` or ``close`` after an item: the position, and whether it closed."""
+        text = self.text
+        pos = _skip(text, pos)
+        if text.startswith(",", pos):
+            return _skip(text, pos + 1), False
+        if text.startswith(close, pos):
+            return pos + 1, True
+        if pos >= len(text):
+            raise self.fail("unexpected end of input", pos)
+        raise self.fail(f"expected ',' or '{close}'", pos)
 
     def array(self, pos: int, tokens: Tokens | None, depth: int) -> tuple[list[Any], int]:
         text = self.text
@@ -131,15 +137,9 @@ class _JsonReader:
             at = None if tokens is None else (*tokens, str(len(result)))
             item, pos = self.value(pos, at, depth)
             result.append(item)
-            pos = _skip(text, pos)
-            if text.startswith(",", pos):
-                pos = _skip(text, pos + 1)
-                continue
-            if text.startswith("]", pos):
-                return result, pos + 1
-            if pos >= len(text):
-                raise self.fail("unexpected end of input", pos)
-            raise self.fail("expected ',' or ']'", pos)
+            pos, done = self.separator(pos, "]")
+            if done:
+                return result, pos
 
 
 def read_json(text: str, limits: Limits) -> tuple[Any, Positions, list[Issue]]:
