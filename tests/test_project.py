@@ -73,6 +73,35 @@ def test_issues_are_kept_for_the_files_given_only():
     assert len(again.project) == 8
 
 
+BROKEN_FILES = project_files(EXAMPLES / "project-broken")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sets(st.sampled_from(BROKEN_FILES), min_size=1))
+def test_validating_only_what_is_needed_finds_the_same_issues(given_files):
+    root = EXAMPLES / "project-broken"
+    files = sorted(given_files)
+    everything = validate_project(files, root=root)
+    needed = validate_project(files, root=root, validate_all=False)
+    assert found(needed) == found(everything)
+    assert {r.path for r in needed.reports} == set(files)
+    assert {r.path for r in needed.project} <= {r.path for r in everything.project}
+
+
+def test_a_file_of_the_project_is_validated_only_when_a_check_needs_it():
+    root = EXAMPLES / "project"
+    source = str(root / "sources" / "orders-postgres.yaml")
+    alone = validate_project([source], root=root, validate_all=False)
+    assert [r.path for r in alone.project] == [source]  # the other six files only read
+    pipeline = str(root / "pipelines" / "orders-to-snowflake.yaml")
+    joined = validate_project([pipeline], root=root, validate_all=False)
+    built = {os.path.relpath(r.path, root) for r in joined.project}
+    assert "sources/orders-postgres.yaml" in built  # its include list is checked
+    assert "sources/inventory-dynamodb.yaml" not in built
+    assert joined.find("source", "orders-postgres") is not None
+    assert validate_project([source], root=root).find("source", "inventory-dynamodb") is not None
+
+
 def test_the_project_root_is_explicit_or_the_nearest_lock_or_the_git_root(tmp_path):
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)

@@ -25,6 +25,7 @@ from streamkap_config import (
     validate_source,
 )
 from streamkap_config.bundle import SchemaVersion
+from streamkap_config.document import Document
 from streamkap_config.issues import CODES
 from streamkap_config.jsonschema_gen import config_schema
 
@@ -819,3 +820,21 @@ def test_the_collector_reports_one_finding_once_and_keeps_distinct_ones():
         ("type", "/config/a"),
         ("range", "/config/a"),
     ]
+
+
+KIND_VALUES = [None, "source", "destination", "transform", "pipeline", "sorce", 3, ["source"]]
+
+
+@given(
+    st.sampled_from(KIND_VALUES),
+    st.sampled_from([None, "source", "destination", "transform", "pipeline"]),
+    st.booleans(),
+    st.sampled_from([{}, [], "text"]),
+)
+def test_the_declared_kind_is_the_kind_validation_reports(declared, given_kind, bare, shape):
+    """The project checks names by ``declared_kind`` without validating the document."""
+    data = dict(shape) if isinstance(shape, dict) else shape
+    if isinstance(data, dict) and declared is not None:
+        data["kind"] = declared
+    doc = Document(data=data, bare=bare, kind=given_kind)
+    assert doc.declared_kind == validate_document(doc).kind

@@ -90,11 +90,21 @@ class Document:
 
     @property
     def declared_kind(self) -> str:
-        """The kind as the file gives it, else as the document says, else ``source``."""
+        """The kind as the file gives it, else as the document says, else ``source``.
+
+        This is the kind :func:`~streamkap_config.validate_document` reports
+        for the document (without its ``kind`` argument), known without
+        validating it: a kind that is not one is ``source``, and a bare config
+        mapping is of the kind the file gives it.
+        """
+        from .kinds import KIND_NAMES, KINDS
+
+        if self.bare:
+            return self.kind if self.kind in KINDS else "source"
         if self.kind is not None:
             return self.kind
         declared = self.data.get("kind") if isinstance(self.data, Mapping) else None
-        return declared if isinstance(declared, str) else "source"
+        return declared if declared in KIND_NAMES else "source"
 
 
 #: The v0.1 name of :class:`Document`.

@@ -136,6 +136,7 @@ def validate_project(
     connector: str | None = None,
     kind: str | None = None,
     no_plaintext_secrets: bool = False,
+    validate_all: bool = True,
 ) -> ProjectResult:
     """Validate files (paths) or documents (mappings, :class:`Document`) as one project.
 
@@ -144,6 +145,13 @@ def validate_project(
     item). ``root`` adds every Streamkap file under that directory to the
     project (read once, even when also given). ``schemas`` is a schema source,
     or a function of a file's path giving one (the CLI's lock-file look-up).
+
+    With ``validate_all=False`` the files not in ``report_for`` are read for
+    their documents' kinds and names, and validated only when a check of a
+    reported file needs their result (the source a pipeline reads); the
+    reports of the others are not built, so ``project`` holds the reported
+    files and the ones validated for them. The issues of the reported files
+    are the same either way; ``validate`` on the command line runs so.
     """
     from .errors import LoadError
     from .loaders import DEFAULT_LIMITS, LoadedFile, load_file
@@ -182,6 +190,7 @@ def validate_project(
     wanted = {_real(p) for p in (report_for if report_for is not None else paths)}
     wanted |= {_real(r.path) for r in reports}
     in_root = project_files(Path(root)) if root is not None else []
+    context: list[_Entry] = []  # documents of files read only for the checks across files
     for path in [*paths, *(p for p in in_root if _real(p) not in seen)]:
         try:
             loaded = load_file(
@@ -192,10 +201,16 @@ def validate_project(
                 issue = Issue("parse-error", "error", f"cannot read the file: {exc.reason}")
                 reports.append(FileReport(path, [issue], unreadable=True))
             continue
-        reports.append(validated(loaded, path))
-    check_project(reports)
+        if validate_all or _real(path) in wanted:
+            reports.append(validated(loaded, path))
+            continue
+        later = functools.partial(validated, loaded, path)
+        report = FileReport(loaded.path, list(loaded.issues))
+        context.extend(_Entry(report, n, doc, later) for n, doc in enumerate(loaded.documents))
+    check_project(reports, context)
     shown = [r for r in reports if _real(r.path) in wanted]
-    return ProjectResult(shown, reports, Path(root) if root is not None else None)
+    built = [*reports, *(e.report for e in context if e.report.documents)]
+    return ProjectResult(shown, built, Path(root) if root is not None else None)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -219,12 +234,35 @@ def _in_memory(item: Any) -> FileReport:
 # --- the checks across documents ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Entry:
-    report: FileReport
-    index: int
-    doc: Document
-    result: ValidationResult
+    """A document in the project, with its result (made when first asked for, if lazy)."""
+
+    __slots__ = ("_result", "_validate", "doc", "index", "kind", "report")
+
+    def __init__(
+        self,
+        report: FileReport,
+        index: int,
+        doc: Document,
+        validate: ValidationResult | Callable[[], FileReport],
+    ) -> None:
+        self.report, self.index, self.doc = report, index, doc
+        self._result: ValidationResult | None = None
+        self._validate: Callable[[], FileReport] | None = None
+        if callable(validate):
+            self._validate = validate
+        else:
+            self._result = validate
+        self.kind = doc.declared_kind if self._result is None else self._result.kind
+
+    @property
+    def result(self) -> ValidationResult:
+        if self._result is None:
+            assert self._validate is not None
+            if not self.report.documents:  # the whole file at once, for all its entries
+                self.report.documents[:] = self._validate().documents
+            self._result = self.report.documents[self.index][1]
+        return self._result
 
     def where(self, tokens: tuple[str, ...] = ("name",)) -> str:
         position = None
@@ -237,17 +275,20 @@ class _Entry:
         )
 
 
-def check_project(reports: Sequence[FileReport]) -> None:
-    """Add the cross-document issues to the results of ``reports`` (in place)."""
+def check_project(reports: Sequence[FileReport], context: Sequence[_Entry] = ()) -> None:
+    """Add the cross-document issues to the results of ``reports`` (in place).
+
+    ``context`` holds documents that are checked against but not reported on.
+    """
     entries = [
         _Entry(report, n, doc, result)
         for report in reports
         for n, (doc, result) in enumerate(report.documents)
     ]
     by_name: dict[tuple[str, str], list[_Entry]] = {}
-    for entry in entries:
+    for entry in [*entries, *context]:
         if entry.doc.name is not None:
-            by_name.setdefault((entry.result.kind, entry.doc.name), []).append(entry)
+            by_name.setdefault((entry.kind, entry.doc.name), []).append(entry)
     found: dict[int, list[Issue]] = {}
 
     def add(entry: _Entry, code: str, tokens: tuple[str, ...], text: str, hint: str | None) -> None:
@@ -269,7 +310,7 @@ def check_project(reports: Sequence[FileReport]) -> None:
                 f"{kind} names are unique per account: rename one",
             )
     for entry in entries:
-        if entry.result.kind == PIPELINE and isinstance(entry.doc.data, dict):
+        if entry.kind == PIPELINE and isinstance(entry.doc.data, dict):
             _check_pipeline(entry, by_name, add)
     for entry in entries:
         extra = found.get(id(entry))

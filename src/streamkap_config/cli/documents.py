@@ -69,6 +69,7 @@ def _run_validate(args: argparse.Namespace) -> int:
         connector=args.connector,
         kind=args.kind,
         no_plaintext_secrets=args.no_plaintext_secrets,
+        validate_all=False,
     )
     reports = [*reports, *result.reports]
     for notice in schemas.notices():
