@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from apiserver import ApiServer
 from conftest import ROOT
+from streamkap_config import KINDS, bundled_schemas
+from streamkap_config.editor import combined_schema, editor_schema
 
 EXAMPLES = ROOT / "examples"
 BIN = Path(sys.executable).parent
@@ -405,10 +407,19 @@ def test_schemas_list_show_export(workdir):
     out = run("schemas", "export", "--editor", str(workdir / "editor"), cwd=workdir)
     files = sorted((workdir / "editor").glob("*.json"))
     assert out.returncode == 0 and len(files) == 25 + 24 + 7 + 1  # and streamkap.json
-    assert (workdir / "editor" / "streamkap.json").is_file()  # checked in test_editor.py
-    for f in files:
-        if f.name != "streamkap.json":
-            jsonschema.Draft7Validator.check_schema(json.loads(f.read_text()))
+    # Each is the editor schema of a bundled connector; test_editor.py checks those
+    # schemas (and streamkap.json) against draft-07.
+    written = {f.stem: json.loads(f.read_text()) for f in files if f.name != "streamkap.json"}
+    expected = {
+        code if kind == "source" else f"{kind}-{code}": editor_schema(version.definition)
+        for kind in KINDS
+        for code, version in bundled_schemas(kind).items()
+    }
+    assert written == expected
+    everything = json.loads((workdir / "editor" / "streamkap.json").read_text())
+    assert everything == combined_schema(
+        {k: [v.definition for v in bundled_schemas(k).values()] for k in KINDS}
+    )
 
 
 def test_editor_schema_accepts_the_examples_and_the_list_form_and_requires_required_keys(

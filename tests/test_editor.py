@@ -61,12 +61,31 @@ def test_every_example_of_every_kind_passes_or_fails_as_with_the_cli(name, doc):
 
 def test_the_combined_schema_is_valid_draft_07_and_dispatches_on_kind_and_connector():
     Draft7Validator.check_schema(combined())
+    # The value schemas sit under a keyword draft-07 does not know: check each of them.
+    for values in combined()["x-streamkap-values"].values():
+        for schema in values.values():
+            Draft7Validator.check_schema(schema)
     assert errors({**PG, "config": {**PG["config"], "databse": 1}})
     as_destination = {**PG, "kind": "destination"}  # postgresql as a destination: other keys
     assert errors(as_destination)
     assert errors({"sources": [PG, {**PG, "connector": "nope"}]})
     assert errors({"sources": [PG], "extra": 1})
     assert errors({"sources": [PG], "pipelines": []}) == []
+
+
+def test_each_connector_schema_is_its_branch_of_the_combined_schema():
+    """So the check of the combined schema above covers every connector's own schema."""
+    full = combined()
+    for kind in KINDS:
+        for code, version in bundled_schemas(kind).items():
+            one = editor_schema(version.definition)
+            key = f"{kind}:{code}"
+            document = json.dumps(one["definitions"]["document"]).replace(
+                '"#/x-streamkap-values/', f'"#/x-streamkap-values/{key}/'
+            )
+            assert json.loads(document) == full["definitions"][key], key
+            assert one["x-streamkap-values"] == full["x-streamkap-values"][key], key
+            Draft7Validator.check_schema({**one, "definitions": {"document": {}}})
 
 
 def test_required_keys_in_any_spelling_and_conditionally():
