@@ -230,6 +230,10 @@ class Checker:
             found = self._hidden[key] = _compile(prop, hide=True)
         return found
 
+    def __reduce__(self) -> tuple[Any, tuple[ConnectorDefinition]]:
+        # Pickled as its definition (a forked worker's results): its checks are closures.
+        return (Checker.for_definition, (self.definition,))
+
     @classmethod
     def for_definition(cls, definition: ConnectorDefinition) -> Checker:
         key = (definition.kind, definition.code, definition.version)

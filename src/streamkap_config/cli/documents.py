@@ -32,12 +32,16 @@ from .common import (
 
 def _run_validate(args: argparse.Namespace) -> int:
     from ..loaders import iter_files
+    from ..parallel import default_jobs
     from ..project import project_root, validate_project
 
     try:
         limits = _limits(args)
     except ValueError as exc:
         _err(f"error: {str(exc).replace('max_', '--max-').replace('_', '-')}")
+        return EXIT_USAGE
+    if args.jobs is not None and args.jobs < 1:
+        _err(f"error: --jobs must be at least 1, got {args.jobs}")
         return EXIT_USAGE
     schemas = _Schemas(args)
     reports: list[FileReport] = []
@@ -70,6 +74,7 @@ def _run_validate(args: argparse.Namespace) -> int:
         kind=args.kind,
         no_plaintext_secrets=args.no_plaintext_secrets,
         validate_all=False,
+        jobs=args.jobs or default_jobs(),
     )
     reports = [*reports, *result.reports]
     for notice in schemas.notices():

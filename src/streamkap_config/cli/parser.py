@@ -106,6 +106,13 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="nesting limit of a file, 1 to 256 (default: 64)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes that read and validate many files at once (default: one per CPU; "
+        "1: a single process)",
+    )
     project = parser.add_mutually_exclusive_group()
     project.add_argument(
         "--project",

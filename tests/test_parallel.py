@@ -1,0 +1,181 @@
+"""Forked workers: the same results in the same order, whatever a worker does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from streamkap_config import bundled_schemas, validate_project
+from streamkap_config.parallel import MIN_PER_JOB, default_jobs, forked_map
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+EXAMPLES = ROOT / "examples"
+BIN = Path(sys.executable).parent
+
+
+def square_with_pid(n: int) -> tuple[int, int]:
+    return n * n, os.getpid()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 5 * MIN_PER_JOB), st.integers(1, 4))
+def test_results_come_back_complete_and_in_order(count, jobs):
+    items = list(range(count))
+    results = forked_map(square_with_pid, items, jobs)
+    assert [r for r, _ in results] == [n * n for n in items]
+    workers = {pid for _, pid in results} - {os.getpid()}
+    assert len(workers) == max(0, min(jobs, count // MIN_PER_JOB) - 1)
+
+
+def test_the_parent_does_the_share_of_a_worker_that_fails_in_any_way():
+    parent = os.getpid()
+
+    def faulty(n: int) -> tuple[int, int] | Callable[[], int]:
+        if os.getpid() != parent:
+            if n == 2 * MIN_PER_JOB:
+                raise RuntimeError("a worker fails")
+            if n == 4 * MIN_PER_JOB:
+                os.kill(os.getpid(), signal.SIGKILL)
+            if n == 6 * MIN_PER_JOB:
+                return lambda: n  # cannot be sent back
+        return n, os.getpid()
+
+    # Four shares: the parent's, then a worker that raises, one that is killed and one
+    # whose result cannot be pickled. The parent redoes the three.
+    results = forked_map(faulty, list(range(8 * MIN_PER_JOB)), 4)
+    assert results == [(n, parent) for n in range(8 * MIN_PER_JOB)]
+
+
+def test_what_a_worker_reports_is_merged_in_the_parent():
+    merged: list[object] = []
+    forked_map(
+        square_with_pid, list(range(3 * MIN_PER_JOB)), 3, report=os.getpid, merge=merged.append
+    )
+    assert len(merged) == 2 and os.getpid() not in merged
+
+
+def test_no_fork_while_another_thread_runs_or_for_few_items():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        results = forked_map(square_with_pid, list(range(4 * MIN_PER_JOB)), 4)
+    finally:
+        stop.set()
+        thread.join()
+    assert {pid for _, pid in results} == {os.getpid()}
+    few = forked_map(square_with_pid, list(range(2 * MIN_PER_JOB - 1)), 8)
+    assert {pid for _, pid in few} == {os.getpid()}
+    assert default_jobs() >= 1
+
+
+def test_a_failure_in_the_parent_leaves_no_worker_behind(tmp_path):
+    parent = os.getpid()
+
+    def work(n: int) -> int:
+        if os.getpid() == parent:
+            raise KeyError(n)
+        (tmp_path / str(os.getpid())).touch()
+        return n
+
+    with pytest.raises(KeyError):
+        forked_map(work, list(range(4 * MIN_PER_JOB)), 4)
+    # Every worker was reaped: none is left to wait for (no zombie, none still running).
+    for pid in [int(p.name) for p in tmp_path.iterdir()]:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+# --- the project on several processes ----------------------------------------------------
+
+
+class NotingSchemas:
+    """The bundled schemas, noting each look-up (as a cache notes a damaged file)."""
+
+    def __init__(self) -> None:
+        self.notices: list[str] = []
+
+    def for_kind(self, kind: str) -> NotingSchemas:
+        return self
+
+    def get(self, code: str):
+        notice = f"looked up {code}"
+        if notice not in self.notices:
+            self.notices.append(notice)
+        for kind in ("source", "destination", "transform"):
+            found = bundled_schemas(kind).get(code)
+            if found is not None:
+                return found
+        return None
+
+    def __iter__(self):
+        return iter(bundled_schemas())
+
+
+def corpus(folder: Path) -> list[str]:
+    """Copies of every example, valid and invalid, each under its own names."""
+    paths = []
+    examples = sorted(p for p in EXAMPLES.iterdir() if p.is_file() and "lock" not in p.name)
+    for n in range(4):
+        for example in examples:
+            target = folder / f"{n}-{example.name}"
+            text = example.read_text()
+            for before, after in (("name: ", "name: n"), ('"name": "', '"name": "n')):
+                text = text.replace(before, f"{after}{n}-")
+            target.write_text(text.replace('name = "', f'name = "n{n}-'))
+            paths.append(str(target))
+    return paths
+
+
+def test_a_project_on_several_processes_gives_the_same_reports_and_notices(tmp_path):
+    paths = corpus(tmp_path)
+    assert len(paths) >= 4 * MIN_PER_JOB
+    serial_schemas, forked_schemas = NotingSchemas(), NotingSchemas()
+    serial = validate_project(paths, schemas=serial_schemas)
+    forked = validate_project(paths, schemas=lambda path: forked_schemas, jobs=4)
+
+    def seen(result):
+        return [
+            (r.path, r.unreadable, [(d.name, res) for d, res in r.documents], r.issues)
+            for r in result.reports
+        ]
+
+    assert seen(forked) == seen(serial)
+    assert any(not res.ok for rep in forked.reports for _, res in rep.documents)
+    assert sorted(forked_schemas.notices) == sorted(serial_schemas.notices)
+    # A result from a worker is whole: its definition (a pickled checker) included.
+    last = forked.reports[-1].documents[0][1]
+    assert last.definition is not None and last.definition.code == last.connector
+
+
+def test_the_cli_prints_the_same_on_one_process_and_on_several(tmp_path):
+    paths = corpus(tmp_path)
+    env = {**os.environ, "NO_COLOR": "1", "STREAMKAP_CONFIG_CACHE": str(tmp_path / "cache")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "streamkap-validate"), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+
+    one, two = run("--jobs", "1", *paths), run("--jobs", "2", *paths)
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    assert "error[" in one.stdout
+    bad = run("--jobs", "0", *paths)
+    assert bad.returncode == 2 and "--jobs must be at least 1, got 0" in bad.stderr
