@@ -28,13 +28,11 @@ reader never sees half a file. A file whose sha256 does not match is reported
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +41,7 @@ from .definitions import ConnectorDefinition, canonical_json, parse_definitions
 from .errors import CacheError, DefinitionError, SchemaUnavailableError, StreamkapConfigError
 from .kinds import KINDS
 from .lockfile import LOCK_FILE, LockFile, find_lock
+from .records import record, replace
 from .storage import StoredFileError, atomic_write, parse_json, read_bytes, read_json
 
 if TYPE_CHECKING:
@@ -100,7 +99,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VersionInfo:
     """One known version of a connector's schema."""
 
@@ -111,7 +110,7 @@ class VersionInfo:
     current: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PullResult:
     """What a pull did for one connector: ``updated``, ``unchanged`` or ``error``."""
 
@@ -298,7 +297,7 @@ class SchemaCache:
                 f"version {version[:12]} pinned in {self.lock.path.name} is neither cached "
                 "nor bundled; run `streamkap-config schemas pull` or update the lock",
             )
-        return dataclasses.replace(found, origin="lock")
+        return replace(found, origin="lock")
 
     def _check_age(self, code: str, version: SchemaVersion) -> None:
         fetched_at = _timestamp(version.fetched_at)

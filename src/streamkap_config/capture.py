@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from .records import record
 
 __all__ = ["INCLUDE_KEYS", "IncludeList", "captured_by", "split_list"]
 
@@ -53,7 +54,7 @@ def split_list(text: str) -> list[str]:
     return [e for e in entries if e]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IncludeList:
     """The entries of an include list and their compiled patterns (None: not a regex)."""
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .definitions import ConnectorDefinition, Property
 from .document import YAML11_BOOLEAN_WORDS
 from .issues import QUOTE_HINT, describe_value
 from .keys import Ambiguous, KeyIndex
+from .records import field, record
 
 __all__ = ["Check", "Checker", "Problem", "Step", "near_value"]
 
@@ -204,7 +204,7 @@ class Step(NamedTuple):
     special: str  # a rule beyond the value: "not-user-settable", "readonly", "set-once" or ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Checker:
     """A connector definition compiled for fast validation."""
 

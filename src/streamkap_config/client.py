@@ -33,13 +33,13 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from .definitions import ConnectorDefinition, parse_definitions
+from .records import record
 
 if TYPE_CHECKING:
     from .resources import Resource
@@ -83,7 +83,7 @@ def _header_safe(value: str | None, name: str) -> None:
         )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Response:
     """A whole response: status, headers and the decoded body (bounded in size)."""
 
@@ -92,7 +92,7 @@ class Response:
     content: bytes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConnectorsResponse:
     """The answer to ``GET /sources/connectors``: data (None on 304) and its ETag."""
 

@@ -17,10 +17,10 @@ import importlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import DefinitionError
+from .records import field, record
 
 __all__ = [
     "CONTROLS",
@@ -118,7 +118,7 @@ def strip_suffix(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Condition:
     """The property applies only while ``config`` compares to ``value`` by ``operator``."""
 
@@ -140,7 +140,7 @@ class Condition:
         return f"{self.config} {op} {json.dumps(self.value)}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Property:
     """One configuration key of a connector."""
 
@@ -183,7 +183,7 @@ class Property:
         return self.default is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConnectorDefinition:
     """A connector type: its code, display name and properties.
 

@@ -15,15 +15,15 @@ changed type, a removed enum value, a narrower range.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from .definitions import ConnectorDefinition, Property
+from .records import record
 
 __all__ = ["Change", "SchemaDiff", "diff_definitions"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """One difference: ``kind`` is added, removed, required, type, enum, default or range."""
 
@@ -37,7 +37,7 @@ class Change:
         return f"{mark:<8} {self.kind:<8} {self.key}: {self.detail}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SchemaDiff:
     connector: str
     old_version: str

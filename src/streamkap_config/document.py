@@ -6,8 +6,9 @@ Kept free of parser imports so that validation can use it without loading any.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from .records import field, record
 
 __all__ = ["YAML11_BOOLEAN_WORDS", "Document", "Positions", "SourceDocument", "Tokens"]
 
@@ -17,7 +18,7 @@ Tokens = tuple[str, ...]
 YAML11_BOOLEAN_WORDS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
-@dataclass
+@record
 class Positions:
     """1-based (line, column) of keys and values, by path tokens from the file's root.
 
@@ -52,7 +53,7 @@ class Positions:
             tokens = tokens[:-1]
 
 
-@dataclass
+@record
 class Document:
     """One document inside a file: a source, destination or transform body.
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from .records import record
 
 if TYPE_CHECKING:
     from .document import Document, Positions, Tokens
@@ -50,7 +51,7 @@ CODES = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Issue:
     """One problem found in a document.
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .definitions import SUFFIXES, ConnectorDefinition, strip_suffix
+from .records import record
 
 __all__ = ["Ambiguous", "Entry", "KeyIndex", "flatten"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Ambiguous:
     """A spelling that matches several canonical keys equally well."""
 

@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 __all__ = ["KINDS", "KIND_NAMES", "Kind", "kind_of_list"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Kind:
     """What differs between sources, destinations and transforms.
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bundle import dump_json
 from .errors import CacheError
 from .kinds import KINDS
+from .records import field, record
 from .storage import StoredFileError, atomic_write, read_json
 
 __all__ = ["LOCK_FILE", "LockFile", "find_lock"]
@@ -33,7 +33,7 @@ def _valid_version(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _VERSION_CHARS
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LockFile:
     """The pins of a lock file: kind -> code -> ``{"version", "origin"}``."""
 

@@ -22,12 +22,12 @@ references point at needs every document: :mod:`streamkap_config.project`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .document import Tokens
 from .issues import Collector, describe_value
 from .kinds import PIPELINE
+from .records import record
 
 if TYPE_CHECKING:
     from .validate import ValidationResult
@@ -50,7 +50,7 @@ _REFERENCE_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reference:
     """One reference of a pipeline: to a source, a destination or a transform."""
 

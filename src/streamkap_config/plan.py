@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .capture import split_list
 from .errors import ApiError, ConfigValidationError, StreamkapConfigError
 from .kinds import PIPELINE
 from .payload import MASK
+from .records import field, record
 
 if TYPE_CHECKING:
     from .client import StreamkapClient
@@ -34,7 +34,7 @@ ORDER = ("source", "destination", "transform", PIPELINE)
 _INCLUDE_LISTS = ("table.include.list", "table.include.list.user.defined")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KeyChange:
     """One config key that differs: as it is live, and as the file wants it."""
 
@@ -46,7 +46,7 @@ class KeyChange:
         return {"key": self.key, "before": self.before, "after": self.after}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """What to do with one document."""
 
@@ -69,7 +69,7 @@ class Change:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """Every document's change, and warnings (dropped tables, duplicate live names)."""
 
@@ -243,7 +243,7 @@ def _pipeline_change(doc: Document, name: str, current: Resource | None) -> Chan
 # --- apply ------------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class ApplyResult:
     """What an apply did, and (after a failure) what it did not."""
 

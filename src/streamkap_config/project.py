@@ -21,7 +21,6 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from .issues import Collector, Issue
 from .kinds import PIPELINE
 from .lockfile import LOCK_FILE
 from .pipelines import Reference, references
+from .records import field, record
 
 if TYPE_CHECKING:
     from .document import Document
@@ -99,7 +99,7 @@ def project_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-@dataclass
+@record
 class ProjectResult:
     """What a project run found: a report per file given, and every file of the project."""
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Document
 from .issues import Issue
 from .kinds import KIND_NAMES
+from .records import field, record
 from .validate import ValidationResult
 
 __all__ = ["FileReport", "Summary", "render_github", "render_json", "render_text", "summarise"]
 
 
-@dataclass
+@record
 class FileReport:
     """Everything found in one file."""
 
@@ -32,7 +32,7 @@ class FileReport:
         return sorted(found, key=lambda i: (i.line is None, i.line or 0, i.column or 0, i.pointer))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Summary:
     files: int
     documents: int

@@ -21,7 +21,6 @@ times faster and gives positioned, readable issues.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -32,6 +31,7 @@ from .document import Document, Tokens
 from .errors import SchemaUnavailableError
 from .issues import Collector, Issue, describe_value
 from .kinds import KIND_NAMES, KINDS, PIPELINE, Kind
+from .records import field, record, replace
 
 if TYPE_CHECKING:
     from .bundle import SchemaVersion
@@ -69,7 +69,7 @@ class SchemaSource(Protocol):
     def __iter__(self) -> Iterator[str]: ...
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ValidationResult:
     """The outcome of :func:`validate_document`.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import Document, Tokens
 from ..issues import Issue, pointer_label, to_pointer
+from ..records import field, record
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -30,7 +30,7 @@ EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 DEPTH_CEILING = 256
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """Bounds on what a file may cost to read (one depth rule for every format)."""
 
@@ -75,7 +75,7 @@ def too_long_number(exc: ValueError) -> str:
 DEFAULT_LIMITS = Limits()
 
 
-@dataclass
+@record
 class LoadedFile:
     """A file read: its documents, and file-level issues (such as ``parse-error``)."""
 
