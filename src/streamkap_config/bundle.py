@@ -68,8 +68,12 @@ class SchemaVersion:
         )
 
 
+@lru_cache(maxsize=1)
 def bundled_schemas_dir() -> Path:
-    """Where the bundled snapshot lives: inside the installed package, else the checkout."""
+    """Where the bundled snapshot lives: inside the installed package, else the checkout.
+
+    Found once per process: every document's validation asks.
+    """
     packaged = Path(__file__).resolve().parent / "_schemas"
     if (packaged / MANIFEST).is_file():
         return packaged

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .capture import captured_by
 from .issues import Collector, Issue
 from .kinds import PIPELINE
+from .loaders.common import real_path as _real
 from .lockfile import LOCK_FILE
 from .pipelines import Reference, references
 from .records import field, record
@@ -249,12 +250,6 @@ def validate_project(
 def _notices(used: dict[int, tuple[str, Any]]) -> list[tuple[str, list[str]]]:
     """The notices of each schema source asked (a forked worker sends them back)."""
     return [(path, list(getattr(source, "notices", ()))) for path, source in used.values()]
-
-
-@functools.lru_cache(maxsize=65536)
-def _real(path: str) -> str:
-    """The real path of a file (memoised: a run asks about each path several times)."""
-    return path if path in ("-", "<stdin>") or path.startswith("<") else os.path.realpath(path)
 
 
 def _in_memory(item: Any) -> FileReport:

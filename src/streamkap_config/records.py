@@ -195,29 +195,31 @@ def _init(cls: Any, fields: list[Field]) -> Callable[..., None]:
     order = [f.name for f in given]
     accepted = frozenset(order)
     defaults = {f.name: f.default for f in given if f.default is not _MISSING}
-    required = [f.name for f in given if f.default is _MISSING and f.default_factory is _MISSING]
     factories = [(f.name, f.default_factory) for f in given if f.default_factory is not _MISSING]
     derived = [f for f in fields if not f.init]
     post_init = "__post_init__" in cls.__dict__
     name = cls.__qualname__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(order):
-            raise TypeError(f"{name}() takes {len(order)} arguments, {len(args)} were given")
         values = dict(defaults)
-        values.update(zip(order, args, strict=False))
-        for key in kwargs:
-            if key not in accepted:
-                raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
-            if key in order[: len(args)]:
-                raise TypeError(f"{name}() got multiple values for argument {key!r}")
-        values.update(kwargs)
+        if args:
+            if len(args) > len(order):
+                raise TypeError(f"{name}() takes {len(order)} arguments, {len(args)} were given")
+            values.update(zip(order, args, strict=False))
+        if kwargs:
+            if not accepted.issuperset(kwargs):
+                unknown = next(k for k in kwargs if k not in accepted)
+                raise TypeError(f"{name}() got an unexpected keyword argument {unknown!r}")
+            twice = [k for k in order[: len(args)] if k in kwargs]
+            if twice:
+                raise TypeError(f"{name}() got multiple values for argument {twice[0]!r}")
+            values.update(kwargs)
         for key, factory in factories:
             if key not in values:
                 values[key] = factory()
-        for key in required:
-            if key not in values:
-                raise TypeError(f"{name}() missing required argument {key!r}")
+        if len(values) < len(order):  # only the accepted names are in values
+            missing = next(k for k in order if k not in values)
+            raise TypeError(f"{name}() missing required argument {missing!r}")
         for f in derived:
             if f.default_factory is not _MISSING:
                 values[f.name] = f.default_factory()

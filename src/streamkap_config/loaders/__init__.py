@@ -37,7 +37,15 @@ from ..document import Document, Positions, Tokens
 from ..errors import LoadError
 from ..issues import Issue, Severity, pointer_label, to_pointer
 from ..kinds import LIST_KEYS
-from .common import DEFAULT_LIMITS, EXTENSIONS, Limits, LoadedFile, ParseError, decode
+from .common import (
+    DEFAULT_LIMITS,
+    EXTENSIONS,
+    Limits,
+    LoadedFile,
+    ParseError,
+    decode,
+    real_path,
+)
 
 _LIST_KEYS = frozenset(LIST_KEYS)
 
@@ -168,7 +176,7 @@ def iter_files(
     seen: set[str] = set()
 
     def first_time(path: str) -> bool:
-        real = path if path == "-" else os.path.realpath(path)
+        real = real_path(path)
         if real in seen:
             return False
         seen.add(real)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from typing import Any
 
@@ -129,3 +131,10 @@ def decode(data: bytes) -> str:
             column,
             "save the file as UTF-8",
         ) from None
+
+
+@functools.lru_cache(maxsize=65536)
+def real_path(path: str) -> str:
+    """The real path of a file, to know a file reached twice (memoised: a run asks about
+    each path several times); ``-`` and names in angle brackets stand for themselves."""
+    return path if path in ("-", "<stdin>") or path.startswith("<") else os.path.realpath(path)

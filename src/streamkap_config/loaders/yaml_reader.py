@@ -124,14 +124,20 @@ def _loader_class(yaml: Any) -> Any:
     :func:`_plain_scalar`: PyYAML would read them by YAML 1.1 rules.
     """
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    scalar_node = yaml.ScalarNode
+    scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
 
     def resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is scalar_node:
             return _PLAIN if implicit[0] else "tag:yaml.org,2002:str"
-        return base.resolve(self, kind, value, implicit)
+        return "tag:yaml.org,2002:seq" if kind is sequence_node else "tag:yaml.org,2002:map"
 
-    return type("Loader", (base,), {"resolve": resolve})
+    # The composer calls these around every node to follow path resolvers, which this
+    # loader has none of: builtins that take the same arguments do nothing, in C.
+    return type(
+        "Loader",
+        (base,),
+        {"resolve": resolve, "descend_resolver": slice, "ascend_resolver": tuple},
+    )
 
 
 class _Builder:
