@@ -43,11 +43,11 @@ def test_the_parent_does_the_share_of_a_worker_that_fails_in_any_way():
 
     def faulty(n: int) -> tuple[int, int] | Callable[[], int]:
         if os.getpid() != parent:
-            if n == 2 * MIN_PER_JOB:
+            if n == 3 * MIN_PER_JOB:
                 raise RuntimeError("a worker fails")
-            if n == 4 * MIN_PER_JOB:
+            if n == 5 * MIN_PER_JOB:
                 os.kill(os.getpid(), signal.SIGKILL)
-            if n == 6 * MIN_PER_JOB:
+            if n == 7 * MIN_PER_JOB:
                 return lambda: n  # cannot be sent back
         return n, os.getpid()
 

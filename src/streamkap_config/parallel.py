@@ -3,7 +3,8 @@
 A run over many files forks after the imports and warm-ups are done, so a
 worker starts in about a millisecond with everything loaded; each worker takes
 one contiguous share of the items and sends its results back pickled through a
-pipe, and the parent works on the first share meanwhile. Where ``os.fork`` is
+pipe, and the parent works on the first share meanwhile (after the first item,
+which warms the caches the workers inherit). Where ``os.fork`` is
 missing (Windows), where another thread runs (forking one is unsafe), or for
 few items, the work runs in the calling process. A worker that fails in any
 way (an exception, a signal, a result that does not pickle) costs time, never
@@ -58,15 +59,19 @@ def forked_map(
 
     if threading.active_count() > 1:
         return [func(item) for item in items]
-    size = -(-len(items) // count)
-    shares = [items[n : n + size] for n in range(0, len(items), size)]
+    # The first item warms the caches (a connector's schema, its compiled checks) that
+    # the workers then inherit instead of each building them again.
+    results = [func(items[0])]
+    rest = items[1:]
+    size = -(-len(rest) // count)
+    shares = [rest[n : n + size] for n in range(0, len(rest), size)]
     sys.stdout.flush()  # a worker must not write out what the parent buffered
     sys.stderr.flush()
     pending: list[tuple[int, int, Sequence[T]]] = []
     try:
         for share in shares[1:]:
             pending.append((*_fork(func, share, report), share))
-        results = [func(item) for item in shares[0]]
+        results.extend(func(item) for item in shares[0])
         while pending:
             pid, pipe, share = pending.pop(0)
             found = _collect(pid, pipe)
