@@ -3,7 +3,9 @@ start and stop, and a JSON handler."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -11,6 +13,32 @@ from typing import Any
 
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_requests: set[socket.socket] = set()
+        self.requests_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.requests_lock:
+            self.open_requests.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.requests_lock:
+            self.open_requests.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End the connections clients keep open: their handler threads then end too
+        (a handler waiting for the next request on a kept-alive connection would
+        otherwise outlive the server, and a thread left running stops a later test
+        from forking)."""
+        with self.requests_lock:
+            open_requests = list(self.open_requests)
+        for request in open_requests:
+            with contextlib.suppress(OSError):
+                request.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that gave up (the timeout tests) is expected
@@ -37,6 +65,7 @@ class LocalServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.close_connections()
 
 
 class JsonHandler(BaseHTTPRequestHandler):

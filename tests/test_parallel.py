@@ -24,6 +24,17 @@ EXAMPLES = ROOT / "examples"
 BIN = Path(sys.executable).parent
 
 
+@pytest.fixture(autouse=True)
+def alone():
+    """No other thread runs (forked_map forks only then): threads a test server left
+    behind in this worker end within their handler's sleep, at most a few seconds."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread():
+            thread.join(timeout=10)
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    assert left == [], f"threads still running before a fork test: {left}"
+
+
 def square_with_pid(n: int) -> tuple[int, int]:
     return n * n, os.getpid()
 
