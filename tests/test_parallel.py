@@ -91,21 +91,59 @@ def test_no_fork_while_another_thread_runs_or_for_few_items():
     assert default_jobs() >= 1
 
 
-def test_a_failure_in_the_parent_leaves_no_worker_behind(tmp_path):
+def test_a_failure_in_the_parent_leaves_no_worker_behind(monkeypatch):
+    import streamkap_config.parallel as parallel
+
     parent = os.getpid()
+    forked: list[int] = []
+    real_fork = parallel._fork
+
+    def fork_and_note(*args):  # the real fork; only its pid is noted
+        pid, pipe = real_fork(*args)
+        forked.append(pid)
+        return pid, pipe
+
+    monkeypatch.setattr(parallel, "_fork", fork_and_note)
 
     def work(n: int) -> int:
-        if os.getpid() == parent:
+        if os.getpid() == parent and n == 1:  # the parent's share, after the workers start
             raise KeyError(n)
-        (tmp_path / str(os.getpid())).touch()
         return n
 
     with pytest.raises(KeyError):
         forked_map(work, list(range(4 * MIN_PER_JOB)), 4)
+    assert len(forked) == 3
     # Every worker was reaped: none is left to wait for (no zombie, none still running).
-    for pid in [int(p.name) for p in tmp_path.iterdir()]:
+    for pid in forked:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+class Unwelcome:
+    """Pickles in a worker; unpickling it in the parent fails."""
+
+    def __init__(self, parent: int) -> None:
+        self.parent = parent
+
+    def __reduce__(self):
+        return (_refuse_in, (self.parent,))
+
+
+def _refuse_in(parent: int) -> Unwelcome:
+    if os.getpid() == parent:
+        raise ValueError("not here")
+    return Unwelcome(parent)
+
+
+def test_a_result_the_parent_cannot_unpickle_is_made_again_by_the_parent():
+    parent = os.getpid()
+    results = forked_map(lambda n: (n, os.getpid(), Unwelcome(parent)), list(range(40)), 2)
+    assert [(n, pid) for n, pid, _ in results] == [(n, parent) for n in range(40)]
+
+
+def test_without_an_affinity_call_every_cpu_counts(monkeypatch):
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    assert default_jobs() == max(1, os.cpu_count() or 1)
 
 
 # --- the project on several processes ----------------------------------------------------

@@ -84,3 +84,40 @@ def test_records_of_the_package_pickle_and_keep_their_meaning():
     assert again == issue and hash(again) == hash(issue) and repr(again) == repr(issue)
     with pytest.raises(FrozenInstanceError):
         again.line = 5  # type: ignore[misc]
+
+
+def test_the_rarer_declarations_mean_what_they_mean_for_a_dataclass():
+    from typing import ClassVar
+
+    @record(frozen=True)
+    class Base:
+        LABEL: ClassVar[str] = "base"  # not a field
+        seen: list[int] = field(init=False, default_factory=list, compare=False)
+        hidden: int = field(default=0, compare=False)
+
+        def __eq__(self, other: object) -> bool:  # its own equality is kept
+            return isinstance(other, Base)
+
+        def __hash__(self) -> int:
+            return 7
+
+    class Child(Base):
+        pass
+
+    assert [f.name for f in Base.__record_fields__] == ["seen", "hidden"]  # type: ignore[attr-defined]
+    one = Base()
+    assert one.seen == [] and one.seen is not Base().seen and one == Child() and hash(one) == 7
+    child = Child(hidden=1)
+    child.extra = 1  # a subclass may add attributes that are not fields, as with dataclasses
+    del child.extra
+    with pytest.raises(FrozenInstanceError):
+        child.hidden = 2  # type: ignore[misc]
+
+    @record
+    class Counted:
+        n: int = field(compare=False)
+
+        def __hash__(self) -> int:
+            return self.n
+
+    assert Counted(1) == Counted(2) and hash(Counted(3)) == 3  # nothing compared; own hash

@@ -54,12 +54,7 @@ class FrozenInstanceError(AttributeError):
     """An attribute of a frozen record was assigned or deleted."""
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-_MISSING: Any = _Missing()
+_MISSING: Any = object()  # no default given
 
 
 class Field:
