@@ -248,7 +248,9 @@ sys.exit(1 if bad else 0)
 
 
 def test_eight_processes_pulling_at_once_leave_one_consistent_cache(server, tmp_path):
-    codes = sorted(bundled_schemas())
+    # Eight writers of each entry at once; every entry is its own race, so eight of the
+    # connectors show what all of them would.
+    codes = sorted(bundled_schemas())[::3]
     procs = [
         subprocess.Popen([sys.executable, "-c", _PULLER, str(tmp_path), server.url, *codes])
         for _ in range(8)
