@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
@@ -78,6 +78,8 @@ BROKEN_FILES = project_files(EXAMPLES / "project-broken")
 
 @settings(max_examples=40, deadline=None)
 @given(st.sets(st.sampled_from(BROKEN_FILES), min_size=1))
+@example(set(BROKEN_FILES))
+@example({f for f in BROKEN_FILES if "/pipelines/" in f})
 def test_validating_only_what_is_needed_finds_the_same_issues(given_files):
     root = EXAMPLES / "project-broken"
     files = sorted(given_files)

@@ -260,6 +260,62 @@ MUTATIONS = (
         "    if True:",
         ("tests/test_hostile.py", "tests/test_report.py"),
     ),
+    Mutation(
+        "project: every file of the project validated, needed or not",
+        "project.py",
+        "        if validate_all or _real(path) in wanted:\n            return validated(",
+        "        if True:\n            return validated(",
+        ("tests/test_project.py",),
+    ),
+    Mutation(
+        "project: a file read for the checks is taken for a source whatever its kind",
+        "project.py",
+        "self.kind = doc.declared_kind if self._result is None else self._result.kind",
+        'self.kind = "source" if self._result is None else self._result.kind',
+        ("tests/test_project.py",),
+    ),
+    Mutation(
+        "document: a kind that is not one is taken as written",
+        "document.py",
+        'return declared if declared in KIND_NAMES else "source"',
+        'return declared if isinstance(declared, str) else "source"',
+        ("tests/test_validate.py",),
+    ),
+    Mutation(
+        "parallel: the share of a failed worker is lost",
+        "parallel.py",
+        "            if found is None:\n                results.extend(func(item) for item in share)",
+        "            if found is None:\n                pass",
+        ("tests/test_parallel.py",),
+    ),
+    Mutation(
+        "parallel: a worker's results out of order",
+        "parallel.py",
+        "            results.extend(done)",
+        "            results[1:1] = done",
+        ("tests/test_parallel.py",),
+    ),
+    Mutation(
+        "parallel: what a worker reports is never merged",
+        "parallel.py",
+        "            if merge is not None:",
+        "            if False:",
+        ("tests/test_parallel.py",),
+    ),
+    Mutation(
+        "records: a frozen record's field can be assigned",
+        "records.py",
+        '                raise FrozenInstanceError(f"cannot assign to field {name!r}")',
+        "                pass",
+        ("tests/test_records.py",),
+    ),
+    Mutation(
+        "records: fields declared compare=False are compared",
+        "records.py",
+        "compared = _getter([f.name for f in fields if f.compare])",
+        "compared = _getter([f.name for f in fields])",
+        ("tests/test_records.py", "tests/test_validate.py"),
+    ),
 )
 
 
