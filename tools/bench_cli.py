@@ -6,7 +6,10 @@
 Both tools get the same bare PostgreSQL configs written with the API's dotted
 keys (so both validate the same thing): check-jsonschema with
 ``--schemafile`` pointing at our generated JSON Schema for PostgreSQL,
-streamkap-validate with ``--connector postgresql``; both with ``-q``. Cases:
+streamkap-validate with ``--connector postgresql``; both with ``-q``.
+streamkap-validate runs as installed: from 32 files on it shares the work with
+forked workers, one per CPU; check-jsonschema runs in one process, so the
+``ours -j1`` columns give ours with ``--jobs 1`` too. Cases:
 1 file, and 500 files of which 10 % are invalid. check-jsonschema runs twice:
 with ruamel.yaml's C loader (``ruamel.yaml.clib``, its best configuration) and
 with its pure-Python parser (the C module blocked). The floor is what no
@@ -258,6 +261,7 @@ def main() -> None:
         header = (
             f"{'case':<20} {'floor':>7} {'cjs pure':>9} {'cjs clib':>9} {'ours':>7}"
             f" {'cjs clib/ours':>14} {'cjs pure/ours':>14} {'ours/floor':>11}"
+            f" {'ours -j1':>9} {'cjs clib/ours -j1':>18}"
         )
         print(header)
         for label, count in (("1 file", 1), ("500 files, 10% bad", 500)):
@@ -266,18 +270,14 @@ def main() -> None:
             files = write_corpus(folder, count, rng)
             floor = [py, "-c", FLOOR_ONE] if count == 1 else [py, "-c", FLOOR_MANY, *files]
             cjs = ["--schemafile", str(schema), "-q", *files]
+            ours_args = ["--connector", "postgresql", "-q", *files]
             m = medians(
                 {
                     "floor": floor,
                     "pure": [py, "-c", PURE, *cjs],
                     "clib": [str(checker), *cjs],
-                    "ours": [
-                        str(BIN / "streamkap-validate"),
-                        "--connector",
-                        "postgresql",
-                        "-q",
-                        *files,
-                    ],
+                    "ours": [str(BIN / "streamkap-validate"), *ours_args],
+                    "one": [str(BIN / "streamkap-validate"), "--jobs", "1", *ours_args],
                 },
                 env,
                 args.runs,
@@ -286,6 +286,7 @@ def main() -> None:
                 f"{label:<20} {m['floor']:>7.3f} {m['pure']:>9.3f} {m['clib']:>9.3f}"
                 f" {m['ours']:>7.3f} {m['clib'] / m['ours']:>13.1f}x"
                 f" {m['pure'] / m['ours']:>13.1f}x {m['ours'] / m['floor']:>10.2f}x"
+                f" {m['one']:>9.3f} {m['clib'] / m['one']:>17.1f}x"
             )
         bench_project(root, env, args.runs)
         if args.big:
