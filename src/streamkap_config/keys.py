@@ -63,12 +63,7 @@ class KeyIndex:
                     table[spelling] = Ambiguous(tuple(sorted(names)))
         self.table: Mapping[str, str | Ambiguous] = table
         self._memo: dict[tuple[str, int], tuple[str, ...]] = {}
-        self._suggestions = sorted(
-            {p.name for p in definition.properties}
-            | {strip_suffix(p.name) for p in definition.properties}
-            | {p.terraform_attribute for p in definition.properties if p.terraform_attribute}
-        )
-        self._grams = [(s, _bigrams(s.lower())) for s in self._suggestions]
+        self._grams: list[tuple[str, frozenset[str]]] | None = None  # on the first typo
 
     _cache: ClassVar[dict[tuple[str, str], KeyIndex]] = {}
 
@@ -108,6 +103,14 @@ class KeyIndex:
     def _suggest(self, flat: str, limit: int) -> tuple[str, ...]:
         # Similarity is the Dice coefficient of character pairs: set operations in C,
         # as good as difflib's ratio for key names, and several times faster.
+        if self._grams is None:  # built on the first unknown key: most runs have none
+            props = self.definition.properties
+            spellings = sorted(
+                {p.name for p in props}
+                | {strip_suffix(p.name) for p in props}
+                | {p.terraform_attribute for p in props if p.terraform_attribute}
+            )
+            self._grams = [(s, _bigrams(s.lower())) for s in spellings]
         grams = _bigrams(flat.lower())
         size = len(grams) or 1
         scored = heapq.nlargest(

@@ -16,7 +16,6 @@ file is a project of its own and is not walked into.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 import re
@@ -410,6 +409,8 @@ def _resolve(
         )
     elif ref.id is None:
         names = sorted(n for (k, n) in by_name if k == ref.kind)
+        import difflib  # only for a name not found
+
         near = difflib.get_close_matches(ref.name, names, n=3, cutoff=0.5)
         hint = (
             f"did you mean {', '.join(near)}?"

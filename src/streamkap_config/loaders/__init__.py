@@ -26,7 +26,6 @@ What a careful reader needs and the usual libraries do not give:
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -226,6 +225,8 @@ def _lists(
     for key, value in data.items():
         kind = LIST_KEYS.get(key)
         if kind is None:
+            import difflib  # only for a stray key
+
             near = difflib.get_close_matches(str(key), plurals, n=1)
             hint = (
                 f'did you mean "{near[0]}"?'
