@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -209,22 +208,13 @@ def test_a_project_on_several_processes_gives_the_same_reports_and_notices(tmp_p
 
 
 def test_the_cli_prints_the_same_on_one_process_and_on_several(tmp_path):
+    from test_cli import validate
+
     paths = corpus(tmp_path)
-    env = {**os.environ, "NO_COLOR": "1", "STREAMKAP_CONFIG_CACHE": str(tmp_path / "cache")}
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "streamkap-validate"), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=120,
-        )
-
-    one, two = run("--jobs", "1", *paths), run("--jobs", "2", *paths)
+    one = validate("--jobs", "1", *paths, cwd=tmp_path)
+    two = validate("--jobs", "2", *paths, cwd=tmp_path)
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout and one.stderr == two.stderr
     assert "error[" in one.stdout
-    bad = run("--jobs", "0", *paths)
+    bad = validate("--jobs", "0", *paths, cwd=tmp_path)
     assert bad.returncode == 2 and "--jobs must be at least 1, got 0" in bad.stderr
