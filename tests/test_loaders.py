@@ -451,3 +451,15 @@ def test_yaml_shapes_that_are_refused(text, says):
 def test_json_syntax_errors_say_what_was_expected_where(text, says):
     (issue,) = load_text(text, "bad.json").issues
     assert issue.code == "parse-error" and says in issue.message
+
+
+@pytest.mark.parametrize("alias", [False, True])
+def test_the_node_budget_holds_with_or_without_aliases(alias):
+    # Without a "*" in the text, plain scalars take a shorter path: the same budget.
+    head = "a: &x 1\nb: *x\n" if alias else "a: 1\nb: 1\n"
+    text = head + "".join(f"k{i}: {i}\n" for i in range(20))
+    loaded = load_text(text, "x.yaml", limits=Limits(max_nodes=10))
+    assert [(i.code, i.message, i.line) for i in loaded.issues] == [
+        ("parse-error", "the document expands to over 10 nodes", 10)
+    ]
+    assert load_text(text, "x.yaml", limits=Limits(max_nodes=23)).issues == []

@@ -147,8 +147,11 @@ class _Builder:
     PyYAML does), and its size counts against the node budget each time.
     """
 
-    def __init__(self, yaml: Any, limits: Limits) -> None:
+    def __init__(self, yaml: Any, limits: Limits, aliases: bool = True) -> None:
         self.mapping, self.sequence = yaml.MappingNode, yaml.SequenceNode
+        self.scalar_node = yaml.ScalarNode
+        # False when the text holds no "*": no alias can reuse a node, nothing to remember.
+        self.aliases = aliases
         self.limits = limits
         self.positions = Positions()
         self.dups: list[Issue] = []
@@ -233,7 +236,8 @@ class _Builder:
         container: dict[str, Any] = {}
         merged: set[str] = set()
         size = 1
-        keys = self.positions.keys
+        keys, values = self.positions.keys, self.positions.values
+        scalar = self.scalar_node
         for key_node, value_node in node.value:
             mark = key_node.start_mark
             line, column = mark.line + 1, mark.column + 1
@@ -263,9 +267,27 @@ class _Builder:
             if key in container and key not in merged:
                 self.dups.append(duplicate_issue(here, keys.get(here), line, column))
                 continue  # the first value stays; the repeated one is dropped
-            merged.discard(key)
-            container.pop(key, None)
+            if merged:
+                merged.discard(key)
+                container.pop(key, None)
             keys.setdefault(here, (line, column))
+            if value_node.__class__ is scalar and value_node.tag == _PLAIN and not self.aliases:
+                # The common case, inline: a plain scalar that no alias can name again.
+                vmark = value_node.start_mark
+                values.setdefault(here, (vmark.line + 1, vmark.column + 1))
+                self.nodes += 1
+                if self.nodes > self.limits.max_nodes:
+                    self.count(0, vmark)
+                try:
+                    container[key], note = _plain_scalar(value_node.value)
+                except ValueError as exc:  # an integer past Python's digit limit
+                    raise ParseError(
+                        too_long_number(exc), vmark.line + 1, vmark.column + 1
+                    ) from None
+                if note is not None:
+                    self.positions.notes[here] = note
+                size += 1
+                continue
             container[key], cost = self.value(value_node, here, depth + 1)
             size += cost
         return container, size
@@ -279,7 +301,7 @@ def read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list[
     try:
         while loader.check_node():
             root = loader.get_node()
-            builder = _Builder(yaml, limits)
+            builder = _Builder(yaml, limits, aliases="*" in text)
             if root is None:
                 result.append((None, builder.positions, []))
                 continue
