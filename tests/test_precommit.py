@@ -67,16 +67,24 @@ def hook_repo(tmp_path_factory):
 def test_a_bad_file_blocks_the_commit_with_a_positioned_message(hook_repo):
     repo, env = hook_repo
     (repo / "sources").mkdir(exist_ok=True)
-    shutil.copy(EXAMPLES / "s3-invalid.source.yaml", repo / "sources" / "landing.yaml")
-    git(repo, "add", "sources/landing.yaml", env=env)
+    bad = (EXAMPLES / "s3-invalid.source.yaml").read_text()
+    (repo / "sources" / "landing.yaml").write_text(bad)
+    for n in range(4):  # five files: pre-commit would give two processes 4 and 1
+        copy = bad.replace("name: landing-broken", f"name: landing-copy-{n}")
+        (repo / "sources" / f"landing-copy-{n}.yaml").write_text(copy)
+    git(repo, "add", "sources", env=env)
     out = git(repo, "commit", "-m", "add a bad source", env=env)
     assert out.returncode != 0
     text = out.stdout + out.stderr
     assert "sources/landing.yaml:5:11: error[enum] config.format" in text
+    assert "sources/landing-copy-3.yaml:5:11: error[enum] config.format" in text
+    # One process for all the files (require_serial): one summary, not one per process.
+    summaries = [line for line in text.splitlines() if " files, " in line or " file, " in line]
+    assert len(summaries) == 1 and summaries[0].startswith("5 files, ")
     assert "Traceback" not in text
     assert git(repo, "log", "--oneline", env=env).stdout.count("\n") == 1
-    git(repo, "reset", "-q", "HEAD", "sources/landing.yaml", env=env)
-    (repo / "sources" / "landing.yaml").unlink()
+    git(repo, "reset", "-q", "HEAD", "sources", env=env)
+    shutil.rmtree(repo / "sources")
 
 
 def test_a_good_file_passes(hook_repo):
