@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +104,23 @@ def test_a_file_of_the_project_is_validated_only_when_a_check_needs_it():
     assert "sources/inventory-dynamodb.yaml" not in built
     assert joined.find("source", "orders-postgres") is not None
     assert validate_project([source], root=root).find("source", "inventory-dynamodb") is not None
+
+
+def test_a_file_of_several_documents_validated_for_a_check_is_one_report(tmp_path):
+    root = tmp_path / "estate"
+    shutil.copytree(EXAMPLES / "project", root)
+    sources = sorted((root / "sources").iterdir())
+    texts = [yaml.safe_load(p.read_text()) for p in sources]
+    for p in sources:
+        p.unlink()
+    both = root / "sources" / "both.yaml"
+    both.write_text(yaml.safe_dump({"sources": texts}))
+    pipelines = [str(p) for p in sorted((root / "pipelines").iterdir())]
+    result = validate_project(pipelines, root=root, validate_all=False)
+    assert result.issues == []
+    assert [r.path for r in result.project].count(str(both)) == 1
+    (report,) = [r for r in result.project if r.path == str(both)]
+    assert len(report.documents) == 2
 
 
 def test_the_project_root_is_explicit_or_the_nearest_lock_or_the_git_root(tmp_path):

@@ -242,7 +242,8 @@ def validate_project(
             reports.append(outcome)
     check_project(reports, context)
     shown = [r for r in reports if _real(r.path) in wanted]
-    built = [*reports, *(e.report for e in context if e.report.documents)]
+    validated_later = {id(e.report): e.report for e in context if e.report.documents}
+    built = [*reports, *validated_later.values()]  # a file's entries share its report
     return ProjectResult(shown, built, Path(root) if root is not None else None)
 
 
