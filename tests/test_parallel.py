@@ -118,6 +118,33 @@ def test_a_failure_in_the_parent_leaves_no_worker_behind(monkeypatch):
             os.waitpid(pid, os.WNOHANG)
 
 
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_an_interruption_while_collecting_leaves_no_worker_behind(monkeypatch, when):
+    import streamkap_config.parallel as parallel
+
+    forked: list[int] = []
+    real_fork, real_collect = parallel._fork, parallel._collect
+
+    def fork_and_note(*args):
+        pid, pipe = real_fork(*args)
+        forked.append(pid)
+        return pid, pipe
+
+    def interrupted(pid: int, pipe: int):
+        if when == "after":  # the worker was reaped and its pipe closed
+            real_collect(pid, pipe)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parallel, "_fork", fork_and_note)
+    monkeypatch.setattr(parallel, "_collect", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        forked_map(square_with_pid, list(range(4 * MIN_PER_JOB)), 4)
+    assert len(forked) == 3
+    for pid in forked:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
 class Unwelcome:
     """Pickles in a worker; unpickling it in the parent fails."""
 

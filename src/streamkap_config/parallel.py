@@ -73,8 +73,9 @@ def forked_map(
             pending.append((*_fork(func, share, report), share))
         results.extend(func(item) for item in shares[0])
         while pending:
-            pid, pipe, share = pending.pop(0)
+            pid, pipe, share = pending[0]
             found = _collect(pid, pipe)
+            pending.pop(0)  # reaped: only now, so that an interruption still stops it
             if found is None:
                 results.extend(func(item) for item in share)
                 continue
@@ -132,5 +133,7 @@ def _stop(pid: int, pipe: int) -> None:
 
     with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
         os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    os.close(pipe)
+    with contextlib.suppress(ChildProcessError):  # reaped while being collected
+        os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):  # closed while being collected
+        os.close(pipe)
