@@ -770,3 +770,30 @@ def test_the_age_of_a_cached_schema_in_words():
     assert _age((now - dt.timedelta(minutes=5)).isoformat()) == "5m"
     assert _age((now - dt.timedelta(hours=3)).isoformat()) == "3h"
     assert _age((now - dt.timedelta(days=9)).isoformat()) == "9d"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback_and_the_output_is_whole(workdir):
+    bad = (EXAMPLES / "postgresql-invalid.source.yaml").read_text()
+    for n in range(200):
+        (workdir / f"s{n:03d}.source.yaml").write_text(bad.replace("name: ", f"name: n{n}-", 1))
+    # Buffered output, as everywhere but where PYTHONUNBUFFERED is set.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env.update(NO_COLOR="1", STREAMKAP_CONFIG_CACHE=str(workdir / "cache"))
+    cmd = [str(BIN / "streamkap-validate"), str(workdir)]
+    whole = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert whole.returncode == 1
+    lines = whole.stdout.splitlines()  # every issue, then the summary: nothing lost at exit
+    assert len(lines) == 200 * 7 + 1 and lines[-1].startswith("200 files, 200 sources: ")
+    # A short output stays in the buffer until the end: it must be flushed at exit.
+    one = subprocess.run(
+        [cmd[0], str(EXAMPLES / "dynamodb.source.yaml")], capture_output=True, env=env, timeout=60
+    )
+    assert one.returncode == 0 and one.stdout == b"1 file, 1 source: 0 errors, 0 warnings\n"
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()  # then leave, as `| head -1` does
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert first.startswith(str(workdir).encode())
+    assert b"Traceback" not in err and b"Exception ignored" not in err

@@ -303,6 +303,13 @@ MUTATIONS = (
         ("tests/test_parallel.py",),
     ),
     Mutation(
+        "cli: the output not flushed before the fast exit",
+        "cli/__init__.py",
+        "    with contextlib.suppress(OSError):\n        sys.stdout.flush()",
+        "    with contextlib.suppress(OSError):\n        pass",
+        ("tests/test_cli.py",),
+    ),
+    Mutation(
         "records: a frozen record's field can be assigned",
         "records.py",
         '                raise FrozenInstanceError(f"cannot assign to field {name!r}")',

@@ -17,7 +17,7 @@ from ..errors import LoadError, SchemaUnavailableError, StreamkapConfigError
 from .common import EXIT_OK, EXIT_SCHEMA, EXIT_USAGE, KIND_CHOICES, _err
 from .parser import _build_parser, _validate_parser
 
-__all__ = ["KIND_CHOICES", "main", "validate_main"]
+__all__ = ["KIND_CHOICES", "console_main", "console_validate", "main", "validate_main"]
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -86,8 +86,31 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
     return _guarded(_run_validate, args, "streamkap-validate")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def console_main() -> None:
+    """The ``streamkap-config`` console script: :func:`main`, then :func:`_leave`."""
+    _leave(main())
+
+
+def console_validate() -> None:
+    """The ``streamkap-validate`` console script: :func:`validate_main`, then :func:`_leave`."""
+    _leave(validate_main())
+
+
+def _leave(code: int) -> None:
+    """End the process with ``code`` once the output is out, without tearing down the
+    interpreter: freeing every module and object costs about 8 ms of a 70 ms run, and
+    the command runs on every commit. Everything the commands write is closed by the
+    time they return (files are written whole and renamed; clients are closed), and
+    nothing they leave to ``atexit`` matters once the streams are flushed."""
+    import contextlib
+    import os
+
+    # A reader that left (`| head`) has no use for the rest.
+    with contextlib.suppress(OSError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
