@@ -207,8 +207,15 @@ MUTATIONS = (
     Mutation(
         "loaders: the YAML alias budget removed",
         "loaders/yaml_reader.py",
-        "if self.nodes > self.limits.max_nodes:",
-        "if False:",
+        "        self.nodes += size\n        if self.nodes > self.limits.max_nodes:",
+        "        self.nodes += size\n        if False:",
+        LOADERS,
+    ),
+    Mutation(
+        "loaders: the node budget skipped for plain scalars read inline",
+        "loaders/yaml_reader.py",
+        "                self.nodes += 1\n                if self.nodes > self.limits.max_nodes:",
+        "                self.nodes += 1\n                if False:",
         LOADERS,
     ),
     Mutation(
