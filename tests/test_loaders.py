@@ -455,7 +455,7 @@ def test_json_syntax_errors_say_what_was_expected_where(text, says):
 
 @pytest.mark.parametrize("alias", [False, True])
 def test_the_node_budget_holds_with_or_without_aliases(alias):
-    # Without a "*" in the text, plain scalars take a shorter path: the same budget.
+    # Without a "*" in the text no alias memo is kept: the same budget.
     head = "a: &x 1\nb: *x\n" if alias else "a: 1\nb: 1\n"
     text = head + "".join(f"k{i}: {i}\n" for i in range(20))
     loaded = load_text(text, "x.yaml", limits=Limits(max_nodes=10))

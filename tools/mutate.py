@@ -212,10 +212,10 @@ MUTATIONS = (
         LOADERS,
     ),
     Mutation(
-        "loaders: the node budget skipped for plain scalars read inline",
+        "loaders: aliases never tracked (every text taken to have none)",
         "loaders/yaml_reader.py",
-        "                self.nodes += 1\n                if self.nodes > self.limits.max_nodes:",
-        "                self.nodes += 1\n                if False:",
+        'aliases="*" in text',
+        "aliases=False",
         LOADERS,
     ),
     Mutation(

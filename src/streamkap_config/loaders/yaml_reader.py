@@ -149,7 +149,6 @@ class _Builder:
 
     def __init__(self, yaml: Any, limits: Limits, aliases: bool = True) -> None:
         self.mapping, self.sequence = yaml.MappingNode, yaml.SequenceNode
-        self.scalar_node = yaml.ScalarNode
         # False when the text holds no "*": no alias can reuse a node, nothing to remember.
         self.aliases = aliases
         self.limits = limits
@@ -174,17 +173,19 @@ class _Builder:
         mark = node.start_mark
         line, column = mark.line + 1, mark.column + 1
         self.positions.values.setdefault(tokens, (line, column))
-        seen = self.built.get(id(node))
-        if seen is not None:  # an alias: the same value again
-            self.count(seen[1], mark)
-            return seen
-        if id(node) in self.open:
-            raise ParseError("an alias refers to the collection it stands in", line, column)
+        if self.aliases:
+            seen = self.built.get(id(node))
+            if seen is not None:  # an alias: the same value again
+                self.count(seen[1], mark)
+                return seen
+            if id(node) in self.open:
+                raise ParseError("an alias refers to the collection it stands in", line, column)
         cls = node.__class__
         if cls is not self.mapping and cls is not self.sequence:
             self.count(1, mark)
             built: tuple[Any, int] = (self.scalar(node, tokens, line, column), 1)
-            self.built[id(node)] = built
+            if self.aliases:
+                self.built[id(node)] = built
             return built
         if node.tag not in _CORE_TAGS:
             raise ParseError(
@@ -196,7 +197,8 @@ class _Builder:
         if depth >= self.limits.max_depth:
             raise ParseError(f"nesting deeper than {self.limits.max_depth} levels", line, column)
         self.count(1, mark)
-        self.open.add(id(node))
+        if self.aliases:
+            self.open.add(id(node))
         if cls is self.sequence:
             items = []
             size = 1
@@ -207,8 +209,9 @@ class _Builder:
             built = (items, size)
         else:
             built = self.mapping_value(node, tokens, depth)
-        self.open.discard(id(node))
-        self.built[id(node)] = built
+        if self.aliases:
+            self.open.discard(id(node))
+            self.built[id(node)] = built
         return built
 
     def scalar(self, node: Any, tokens: Tokens, line: int, column: int) -> Any:
@@ -236,8 +239,7 @@ class _Builder:
         container: dict[str, Any] = {}
         merged: set[str] = set()
         size = 1
-        keys, values = self.positions.keys, self.positions.values
-        scalar = self.scalar_node
+        keys = self.positions.keys
         for key_node, value_node in node.value:
             mark = key_node.start_mark
             line, column = mark.line + 1, mark.column + 1
@@ -271,23 +273,6 @@ class _Builder:
                 merged.discard(key)
                 container.pop(key, None)
             keys.setdefault(here, (line, column))
-            if value_node.__class__ is scalar and value_node.tag == _PLAIN and not self.aliases:
-                # The common case, inline: a plain scalar that no alias can name again.
-                vmark = value_node.start_mark
-                values.setdefault(here, (vmark.line + 1, vmark.column + 1))
-                self.nodes += 1
-                if self.nodes > self.limits.max_nodes:
-                    self.count(0, vmark)
-                try:
-                    container[key], note = _plain_scalar(value_node.value)
-                except ValueError as exc:  # an integer past Python's digit limit
-                    raise ParseError(
-                        too_long_number(exc), vmark.line + 1, vmark.column + 1
-                    ) from None
-                if note is not None:
-                    self.positions.notes[here] = note
-                size += 1
-                continue
             container[key], cost = self.value(value_node, here, depth + 1)
             size += cost
         return container, size
