@@ -289,6 +289,13 @@ MUTATIONS = (
         ("tests/test_validate.py",),
     ),
     Mutation(
+        "parallel: a checker does not pickle (every worker's share made again)",
+        "checks.py",
+        "        return (Checker.for_definition, (self.definition,))",
+        "        raise TypeError(self.definition.code)",
+        ("tests/test_parallel.py",),
+    ),
+    Mutation(
         "parallel: the share of a failed worker is lost",
         "parallel.py",
         "                results.extend(func(item) for item in share)\n",
