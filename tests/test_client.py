@@ -168,3 +168,20 @@ def test_from_env(monkeypatch, server):
     with StreamkapClient.from_env() as c:
         assert c.base_url == server.url
         assert [d.code for d in c.connector_definitions("s3")] == ["s3"]
+
+
+def test_a_stopped_test_server_leaves_no_handler_thread_behind():
+    """A client that keeps its connection open does not keep the server's handler
+    thread alive after the server stops (a thread left running stops a later test
+    from forking: see test_parallel.py)."""
+    import threading
+
+    with ApiServer() as server:
+        kept = client(server)  # not closed: its connection stays open
+        kept.get_connectors("postgresql")
+        handlers = [t for t in threading.enumerate() if "process_request" in t.name]
+        assert handlers
+    for thread in handlers:
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in handlers)
+    kept.close()
