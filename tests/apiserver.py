@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from httptest import JsonHandler, LocalServer
+from httptest import JsonHandler, LocalServer, issue_token
 from streamkap_config import bundled_schemas
 
 CLIENT_ID, SECRET = "client-1", "sekret-client-secret"
@@ -93,10 +93,7 @@ class ApiServer(LocalServer):
                 if body.get("client_id") != CLIENT_ID or body.get("secret") != SECRET:
                     self.send_json(401, {"detail": "bad credentials"})
                     return
-                with server.lock:
-                    server.issued += 1
-                    token = f"issued-{server.issued}"
-                    server.tokens.add(token)
+                token = issue_token(server)
                 self.send_json(
                     200,
                     {

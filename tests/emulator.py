@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from httptest import JsonHandler, LocalServer
+from httptest import JsonHandler, LocalServer, issue_token
 from streamkap_config import bundled_schemas
 
 TOKEN = "emulator-token"
@@ -199,10 +199,7 @@ class Emulator(LocalServer):
                     if body.get("client_id") != CLIENT_ID or body.get("secret") != SECRET:
                         self.send_json(401, {"detail": "bad credentials"})
                         return
-                    with emulator.lock:
-                        emulator.issued += 1
-                        token = f"issued-{emulator.issued}"
-                        emulator.tokens.add(token)
+                    token = issue_token(emulator)
                     self.send_json(200, {"accessToken": token, "expiresIn": 3600})
                     return
                 self.write(None)

@@ -86,3 +86,12 @@ class JsonHandler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+
+def issue_token(server: Any) -> str:
+    """A new access token of a test server (``lock``, ``issued`` and ``tokens`` on it)."""
+    with server.lock:
+        server.issued += 1
+        token = f"issued-{server.issued}"
+        server.tokens.add(token)
+    return token
