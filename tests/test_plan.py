@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from emulator import TOKEN, running
+from emulator import DEVELOPMENT_TAG, TOKEN, running
 from streamkap_config import validate_project
 from streamkap_config.client import StreamkapClient
 from streamkap_config.plan import apply, plan
@@ -82,11 +82,15 @@ def test_one_changed_key_is_one_update_naming_it(tmp_path):
         text = changed.format()
         assert "~ update source orders-postgres" in text
         assert 'database.dbname: "orders" -> "orders2"' in text
-        assert "database.password: secret: not compared" in text
+        assert "database.password: secret: sent again, not compared" in text
+        assert "inventory-dynamodb (sou-1)\n    " not in text  # a no-op names no secret
         result = apply(changed, client)
         assert result.ok
-        sent = [o for o in emulator.objects["source"].values() if o["name"] == "orders-postgres"]
-        assert sent[0]["config"]["database.dbname"] == "orders2"
+        (put,) = [b for m, p, b in emulator.bodies if m == "PUT"]
+        assert put["config"]["database.password"] == SECRETS["PG_PASSWORD"]  # a whole body
+        stored = emulator.named("source", "orders-postgres")
+        assert stored["config"]["database.dbname"] == "orders2"
+        assert client.get("source", stored["id"]).connector_status == "Active"
         assert all(c.action == "no-op" for c in plan(project(copy), client).changes)
 
 
@@ -250,7 +254,8 @@ def test_pipeline_tag_and_environment_changes_are_planned(tmp_path, monkeypatch)
             ("snapshot_new_tables", False, True),
         ]
         lake = {k.key: k for k in by_name["lake-s3"].keys}
-        assert (lake["tags"].before, lake["tags"].after) == ([], ["team-data"])
+        # The backend attached its Development tag at creation; the file now sets the list.
+        assert (lake["tags"].before, lake["tags"].after) == ([DEVELOPMENT_TAG], ["team-data"])
         assert (lake["aws.access.key.id"].before, lake["aws.access.key.id"].after) == (
             "********",
             "********",
@@ -262,23 +267,60 @@ def test_pipeline_tag_and_environment_changes_are_planned(tmp_path, monkeypatch)
         assert stored["config"]["aws.access.key.id"] == "AKIAROTATED"
 
 
-def test_a_create_answered_409_adopts_the_object_of_that_name():
+def stale_first_lookup(client):
+    """The look-up before the first create misses what is live: the "already exists" path."""
+    original = client.list
+    calls = {"n": 0}
+
+    def stale_list(kind, name=None, page_size=100):
+        calls["n"] += 1
+        return [] if calls["n"] == 1 else original(kind, name, page_size)
+
+    client.list = stale_list
+
+
+@pytest.mark.parametrize("status", [422, 409])
+def test_a_source_that_already_exists_is_adopted_by_name(status):
     with running() as emulator, client_of(emulator) as client:
+        emulator.duplicate_status = status
         first = plan(project(), client)
         # Someone else creates the first source between the plan and the apply.
-        emulator.store("source", {"name": "inventory-dynamodb", "connector": "dynamodb"})
-        original = client.list
-        calls = {"n": 0}
-
-        def stale_list(kind, name=None, page_size=100):
-            calls["n"] += 1
-            return [] if calls["n"] == 1 else original(kind, name, page_size)
-
-        client.list = stale_list  # the look-up before the create misses it: the 409 path
+        emulator.seed("source", {"name": "inventory-dynamodb", "connector": "dynamodb", "config": {}})
+        stale_first_lookup(client)
         result = apply(first, client)
         assert result.ok
         assert emulator.names("source") == ["inventory-dynamodb", "orders-postgres"]
         assert result.done[0][1] == "sou-1"
+        refused = [p for m, p in emulator.requests if m == "POST"][0]
+        assert refused.startswith("/sources?")  # it was sent, refused, then adopted
+
+
+def test_a_same_named_pipeline_is_adopted_only_when_it_is_what_apply_sends():
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(), client), client)
+        ours = emulator.named("pipeline", "inventory-to-lake")
+        emulator.delete("pipeline", ours["id"])
+        again = plan(project(), client)
+        # The same pipeline appears between plan and apply (an answer that was lost).
+        emulator.seed("pipeline", {k: v for k, v in ours.items() if k not in ("id", "tags")})
+        stale_first_lookup(client)
+        assert apply(again, client).ok
+        assert emulator.names("pipeline") == ["inventory-to-lake", "orders-to-snowflake"]
+        # Someone else's pipeline of that name, reading other topics: never taken as ours.
+        theirs = emulator.named("pipeline", "inventory-to-lake")
+        emulator.delete("pipeline", theirs["id"])
+        third = plan(project(), client)
+        other = {k: v for k, v in ours.items() if k not in ("id", "tags")}
+        other["source"] = {**other["source"], "topics": ["default.other"]}
+        seeded = emulator.seed("pipeline", other)
+        stale_first_lookup(client)
+        result = apply(third, client)
+        assert not result.ok and result.failed is not None
+        assert f"already exists ({seeded['id']})" in result.failed[1]
+        assert "someone else's" in result.failed[1]
+        assert emulator.named("pipeline", "inventory-to-lake")["source"]["topics"] == [
+            "default.other"
+        ]
 
 
 def test_the_apply_command_on_a_terminal_and_its_failures(tmp_path):

@@ -32,9 +32,9 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -42,6 +42,7 @@ from .definitions import ConnectorDefinition, parse_definitions
 from .records import record
 
 if TYPE_CHECKING:
+    from .endpoints import Endpoint
     from .resources import Resource
 from .errors import ApiError, StreamkapConfigError
 
@@ -53,6 +54,10 @@ _RETRY_STATUSES = {429, 500, 502, 503, 504}
 #: The most a response may hold once decoded; a connector catalogue is a few MB.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _SNIPPET = 80
+#: The most pages one listing reads; past it the listing fails (it never truncates).
+MAX_PAGES = 2_000
+#: What every write asks: no secrets in the answer, no waiting for the connector.
+_WRITE_PARAMS = (("secret_returned", "false"), ("wait", "false"))
 
 
 def _is_loopback(host: str) -> bool:
@@ -64,14 +69,61 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _snippet(data: bytes, secrets: tuple[str | None, ...], limit: int = _SNIPPET) -> str:
-    """A short, whitespace-folded prefix of a body, with every credential cut out."""
-    text = data[: limit * 8].decode("utf-8", "replace")
+def _variants(secret: str) -> set[str]:
+    """The forms a value can take in a body: as is, JSON-escaped, URL-encoded, folded."""
+    from urllib.parse import quote, quote_plus
+
+    escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
+    ascii_escaped = json.dumps(secret)[1:-1]
+    forms = {secret, escaped, ascii_escaped, escaped.replace("/", "\\/"), quote(secret, safe="")}
+    forms |= {quote_plus(secret), " ".join(secret.split())}
+    return {f for f in forms if f}
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every form of every secret replaced by ``********`` (longest first)."""
+    forms: set[str] = set()
     for secret in secrets:
         if secret:
-            text = text.replace(secret, "********")
-    folded = " ".join(text.split())
+            forms |= _variants(secret)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "********")
+    return text
+
+
+def _snippet(data: bytes, secrets: Iterable[str | None], limit: int = _SNIPPET) -> str:
+    """A short, whitespace-folded prefix of a body, with every secret cut out.
+
+    The whole decoded body is scrubbed, then folded and scrubbed again, and only
+    then cut: no transformation can bring a secret back together.
+    """
+    secrets = tuple(secrets)
+    text = scrub(data.decode("utf-8", "replace"), secrets)
+    folded = scrub(" ".join(text.split()), secrets)
+    folded = "".join(c if c.isprintable() else "?" for c in folded)
     return folded if len(folded) <= limit else folded[: limit - 3] + "..."
+
+
+def _detail(data: bytes, secrets: Iterable[str | None], limit: int = 300) -> str | None:
+    """The API's own words from ``{"detail": ...}`` (a text, or FastAPI's list of errors)."""
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, list):  # [{"loc": ["body", "transforms", 0, "topic_id"], "msg": ...}]
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = [str(x) for x in item.get("loc") or [] if x != "body"]
+                parts.append(" ".join(p for p in (".".join(loc), str(item.get("msg", ""))) if p))
+        detail = "; ".join(parts) + (f" (and {len(detail) - 5} more)" if len(detail) > 5 else "")
+    if not isinstance(detail, str) or not detail.strip():
+        return None
+    secrets = tuple(secrets)
+    text = scrub(" ".join(scrub(detail, secrets).split()), secrets)
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _header_safe(value: str | None, name: str) -> None:
@@ -119,6 +171,7 @@ class StreamkapClient:
         deadline: float = 60.0,
         max_bytes: int = MAX_RESPONSE_BYTES,
         renew_before: float = 30.0,
+        list_deadline: float = 300.0,
     ) -> None:
         url = (base_url or DEFAULT_API_URL).rstrip("/")
         _header_safe(token, "STREAMKAP_TOKEN")
@@ -135,6 +188,7 @@ class StreamkapClient:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.deadline = deadline
+        self.list_deadline = list_deadline  # every page of one listing, together
         self.max_bytes = max_bytes
         # Renew an issued token this many seconds before it expires.
         self.renew_before = renew_before
@@ -142,6 +196,7 @@ class StreamkapClient:
         self._token = token
         self._client_id = client_id
         self.__secret = secret
+        self.__redacted: set[str] = set()
         self._expires_at = float("inf") if token else 0.0
         self._auth_lock = threading.Lock()
         self._http = httpx.Client(
@@ -185,7 +240,12 @@ class StreamkapClient:
             self._deadline_at = previous
 
     def _secrets(self) -> tuple[str | None, ...]:
-        return (self._token, self.__secret)
+        return (self._token, self.__secret, *self.__redacted)
+
+    def redact(self, values: Iterable[str]) -> None:
+        """Cut these values (secrets sent, values read from the environment) out of
+        every error this client raises from now on, whatever the server echoes."""
+        self.__redacted |= {v for v in values if isinstance(v, str) and v}
 
     def __enter__(self) -> StreamkapClient:
         return self
@@ -238,7 +298,7 @@ class StreamkapClient:
     ) -> Response:
         attempt = 0
         reauthed = False
-        shown = url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+        shown = url + ("?" + urlencode(params) if params else "")
         deadline = min(self._deadline_at, time.monotonic() + self.deadline)
         while True:
             request_headers = dict(headers or {})
@@ -293,8 +353,14 @@ class StreamkapClient:
                 status,
                 f"server error after {attempt + 1} attempts" if status >= 500 else "request failed",
             )
+            secrets = self._secrets()
             raise ApiError(
-                method, shown, status, reason, _snippet(response.content, self._secrets())
+                method,
+                shown,
+                status,
+                reason,
+                _snippet(response.content, secrets),
+                _detail(response.content, secrets),
             )
 
     def _exchange(
@@ -386,12 +452,12 @@ class StreamkapClient:
 
     # -- objects: sources, destinations, transforms, pipelines ---------------------------
 
-    def _path(self, kind: str) -> str:
-        from .resources import RESOURCES
+    def _endpoint(self, kind: str) -> Endpoint:
+        from .endpoints import ENDPOINTS
 
-        if kind not in RESOURCES:
+        if kind not in ENDPOINTS:
             raise StreamkapConfigError(f"unknown kind {kind!r}")
-        return f"{self.base_url}/{kind}s"
+        return ENDPOINTS[kind]
 
     def _json(self, method: str, url: str, response: Response) -> Any:
         try:
@@ -418,49 +484,101 @@ class StreamkapClient:
                 method, url, None, f"unexpected {kind} in the answer ({fields})"
             ) from None
 
+    def _call(
+        self,
+        method: str,
+        kind: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+    ) -> Any:
+        url = f"{self.base_url}{path}"
+        try:
+            response = self._send(method, url, params=params or None, json_body=body)
+        except httpx.InvalidURL:  # a control character in an id that slipped past quoting
+            raise ApiError(method, url, None, "the request URL is not valid") from None
+        return self._json(method, url, response)
+
     def list(self, kind: str, name: str | None = None, page_size: int = 100) -> list[Resource]:
-        """Every object of ``kind`` (all pages); with ``name``, those named exactly that."""
-        url = self._path(kind)
+        """Every object of ``kind`` (all pages); with ``name``, those named exactly that.
+
+        Pages are read until one is shorter than the page size: the API's
+        ``total`` can be wrong while objects are deleted, and it has no
+        ``has_next``. ``partial_name`` is a substring filter, so exact names
+        are kept here. Bounded: at most :data:`MAX_PAGES` pages within one
+        deadline (``list_deadline``), a repeated page stops the listing with an
+        error, and with ``name`` only matching objects are kept.
+        """
+        endpoint = self._endpoint(kind)
+        url = f"{self.base_url}{endpoint.path}"
+        size = max(1, min(100, page_size))
         found: list[Resource] = []
-        page = 1
-        while True:
-            params = {"page": str(page), "page_size": str(min(100, page_size))}
-            if name is not None:
-                params["partial_name"] = name  # a substring filter: exact names kept below
-            response = self._send("GET", url, params=params)
-            data = self._json("GET", url, response)
-            items = data.get("result") if isinstance(data, dict) else data
-            if not isinstance(items, list):
-                raise ApiError("GET", url, response.status_code, "expected a list of results")
-            found.extend(self._object(kind, "GET", url, item) for item in items)
-            if not (isinstance(data, dict) and data.get("has_next")) or not items or page > 10_000:
-                break
-            page += 1
-        return [o for o in found if name is None or o.name == name]
+        seen: set[tuple[str, ...]] = set()
+        with self.deadline_within(self.list_deadline):
+            for page in range(1, MAX_PAGES + 1):
+                params = {"page": str(page), "page_size": str(size)}
+                if name is not None:
+                    params["partial_name"] = name
+                data = self._call("GET", kind, endpoint.path, params)
+                items = data.get("result") if isinstance(data, dict) else data
+                if not isinstance(items, list):
+                    raise ApiError("GET", url, None, "expected a list of results")
+                objects = [self._object(kind, "GET", url, item) for item in items]
+                ids = tuple(o.id for o in objects)
+                if ids and ids in seen:
+                    raise ApiError(
+                        "GET",
+                        url,
+                        None,
+                        f"page {page} repeats an earlier page; the listing was stopped "
+                        "rather than read without end",
+                    )
+                seen.add(ids)
+                found.extend(o for o in objects if name is None or o.name == name)
+                answered = data.get("page_size") if isinstance(data, dict) else None
+                limit = answered if isinstance(answered, int) and 0 < answered <= size else size
+                if len(items) < limit:
+                    return found
+        raise ApiError(
+            "GET",
+            url,
+            None,
+            f"more than {MAX_PAGES} pages of {kind}s; refused rather than planning from part "
+            "of the account",
+        )
 
     def get(self, kind: str, ident: str) -> Resource:
-        """One object by id."""
-        url = f"{self._path(kind)}/{ident}"
-        response = self._send("GET", url)
-        return self._object(kind, "GET", url, self._json("GET", url, response))
+        """One object by id (``ApiError`` with status 404 when there is none)."""
+        endpoint = self._endpoint(kind)
+        path = endpoint.object_path(ident)
+        data = self._call("GET", kind, path, dict(endpoint.read_params))
+        return self._object(kind, "GET", f"{self.base_url}{path}", data)
 
     def create(self, kind: str, body: dict[str, Any]) -> Resource:
-        """``POST /{kind}s`` without waiting and without secrets in the answer.
+        """``POST /{kind}s?secret_returned=false&wait=false``.
 
         Not retried after a timeout or a server error (the object may exist):
-        look it up by name before trying again.
+        look it up by name before trying again. The answer's statuses are
+        transient (``Pending``): a later read settles them.
         """
-        url = self._path(kind)
-        params = {"secret_returned": "false", "wait": "false"}
-        response = self._send("POST", url, params=params, json_body=body)
-        return self._object(kind, "POST", url, self._json("POST", url, response))
+        path = self._endpoint(kind).path
+        data = self._call("POST", kind, path, dict(_WRITE_PARAMS), body)
+        return self._object(kind, "POST", f"{self.base_url}{path}", data)
 
     def update(self, kind: str, ident: str, body: dict[str, Any]) -> Resource:
-        """``PUT /{kind}s/{id}`` (it replaces lists such as ``table.include.list``)."""
-        url = f"{self._path(kind)}/{ident}"
-        params = {"secret_returned": "false", "wait": "false"}
-        response = self._send("PUT", url, params=params, json_body=body)
-        return self._object(kind, "PUT", url, self._json("PUT", url, response))
+        """Replace object ``ident`` with ``body``, a whole body (secrets included).
+
+        ``PUT /{kind}s/{id}``, or ``PUT /transforms`` with the id in the body.
+        It replaces lists such as ``table.include.list``.
+        """
+        path, params, sent = self._endpoint(kind).update_request(ident, body)
+        data = self._call("PUT", kind, path, {**dict(_WRITE_PARAMS), **params}, sent)
+        return self._object(kind, "PUT", f"{self.base_url}{path}", data)
+
+    def delete(self, kind: str, ident: str) -> None:
+        """Delete object ``ident`` (``DELETE /{kind}s/{id}``, ``/transforms?id=``)."""
+        path, params = self._endpoint(kind).delete_request(ident)
+        self._call("DELETE", kind, path, params)
 
     def connector_definitions(
         self, code: str | None = None, *, kind: str = "source"

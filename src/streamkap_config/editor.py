@@ -303,6 +303,19 @@ def _pipeline() -> dict[str, Any]:
             "source": source,
             "destination": destination,
             "transforms": {"type": "array", "items": transform},
+            "topic_auto_discovery_transforms": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "id": {"type": "string"},
+                        "regex": {"type": "string", "format": "regex"},
+                    },
+                    "required": ["regex"],
+                    "additionalProperties": False,
+                },
+            },
             "snapshot_new_tables": {"type": "boolean"},
             "tags": {"type": "array", "items": {"type": "string"}},
         },

@@ -81,23 +81,41 @@ class ConfigValidationError(StreamkapConfigError):
 class ApiError(StreamkapConfigError):
     """An HTTP request to the Streamkap API failed.
 
-    The message names the method, the URL and the status, with a short,
-    whitespace-folded snippet of the body (never request headers).
+    The message names the method, the URL and the status, with the API's own
+    words (``detail``, from ``{"detail": ...}``) or else a short,
+    whitespace-folded snippet of the body (never request headers); every
+    credential and every value this run sent from the environment is cut out
+    of both before they get here.
     """
 
     def __init__(
-        self, method: str, url: str, status: int | None, reason: str, snippet: str = ""
+        self,
+        method: str,
+        url: str,
+        status: int | None,
+        reason: str,
+        snippet: str = "",
+        detail: str | None = None,
     ) -> None:
         self.method = method
         self.url = url
         self.status = status
         self.reason = reason
         self.snippet = snippet
+        self.detail = detail
         status_text = f" -> {status}" if status is not None else ""
         text = f"{method} {url}{status_text}: {reason}"
-        if snippet:
+        if detail:
+            text += f": {detail}"
+        elif snippet:
             text += f" (body: {snippet!r})"
         super().__init__(text)
+
+    @property
+    def already_exists(self) -> bool:
+        """The API refused a create because an object of that name exists (409, or 422)."""
+        said = (self.detail or self.snippet).lower()
+        return self.status == 409 or (self.status == 422 and "already exists" in said)
 
 
 class CacheError(StreamkapConfigError):

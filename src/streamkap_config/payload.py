@@ -39,11 +39,13 @@ if TYPE_CHECKING:
 __all__ = [
     "MASK",
     "MODELS",
+    "AutoDiscoveryTransform",
     "Body",
     "CreateDestinationRequest",
     "CreatePipelineRequest",
     "CreateSourceRequest",
     "CreateTransformRequest",
+    "PipelineTransform",
     "build_payload",
     "make_body",
 ]
@@ -92,6 +94,24 @@ class Body(BaseModel):
         if self._secret_keys is None:
             self._secret_keys = _secret_keys_for(self.KIND, self.code, self.config)
         return self._secret_keys
+
+    def hidden_values(self) -> frozenset[str]:
+        """Every text this body holds that output must never show: secret values and
+        values from the environment (an error echoing the body is scrubbed of them)."""
+        found: set[str] = set()
+
+        def add(value: Any) -> None:
+            if isinstance(value, list):
+                for item in value:
+                    add(item)
+            elif value is not None:
+                found.add(str(value))
+
+        for key in self.secret_keys:
+            add(self.config.get(key))
+        for name in self._masked_fields:
+            add(getattr(self, name, None))
+        return frozenset(v for v in found if v)
 
     def masked_config(self) -> dict[str, Any]:
         secrets = self.secret_keys
@@ -195,13 +215,28 @@ class PipelineSource(PipelineReference):
 
 
 class PipelineTransform(BaseModel):
-    """A transform attached to a pipeline, with the topics it acts on."""
+    """One (transform, topic) entry of a pipeline: the API takes one per topic.
+
+    ``topic_id`` is the transform's own id for the topic once it has been
+    deployed, else ``source_<source id>.<topic>``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    topics: list[str] | None = None
+    start_time: str | None = None
+    topic_id: str = Field(min_length=1)
+    topic: str = Field(min_length=1)
+
+
+class AutoDiscoveryTransform(BaseModel):
+    """A transform for the topics a pipeline discovers later: those matching ``regex``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    transform_id: str = Field(min_length=1)
+    regex: str = Field(min_length=1)
 
 
 class CreatePipelineRequest(BaseModel):
@@ -213,6 +248,7 @@ class CreatePipelineRequest(BaseModel):
     source: PipelineSource
     destination: PipelineReference
     transforms: list[PipelineTransform] = Field(default_factory=list)
+    topic_auto_discovery_transforms: list[AutoDiscoveryTransform] = Field(default_factory=list)
     # Always written out: the API and the Terraform provider default it differently.
     snapshot_new_tables: bool
     tags: list[str] | None = None
@@ -316,6 +352,7 @@ def build_payload(
     allow_env: Iterable[str] | None = None,
     project: ProjectResult | None = None,
     ids: Mapping[str, str] | None = None,
+    topic_ids: Mapping[tuple[str, str], str] | None = None,
 ) -> Any:
     """Validate ``document`` and return the request body of its kind, ready to send.
 
@@ -333,7 +370,10 @@ def build_payload(
     gives :class:`CreatePipelineRequest`: the ids, names and connectors of what
     it joins come from its references, from ``ids`` (``{"source/NAME": ID}``)
     and from ``project`` (a :class:`~streamkap_config.ProjectResult` holding
-    the documents it names). Raises
+    the documents it names). Its ``transforms`` are one entry per (transform,
+    topic), a transform without ``topics`` acting on every topic of the
+    pipeline; ``topic_ids`` maps ``(transform id, topic)`` to a deployed
+    transform's own topic id (else ``source_<source id>.<topic>``). Raises
     :class:`~streamkap_config.ConfigValidationError` with every issue when the
     document is invalid.
 
@@ -348,7 +388,7 @@ def build_payload(
         for report in project.project:
             for known, known_result in report.documents:
                 if known is doc:
-                    return _from_result(doc, known_result, project, ids)
+                    return _from_result(doc, known_result, project, ids, topic_ids)
     result = validate_document(
         doc,
         kind=kind,
@@ -359,7 +399,7 @@ def build_payload(
         no_plaintext_secrets=no_plaintext_secrets,
     )
     if result.kind == PIPELINE:
-        return _from_result(doc, result, project, ids)
+        return _from_result(doc, result, project, ids, topic_ids)
     if not result.ok or result._body is None or result._checker is None:
         if result.ok:
             text = "(document): a payload needs a whole body (name, connector and config)"
@@ -387,9 +427,11 @@ def _from_result(
     result: ValidationResult,
     project: ProjectResult | None,
     ids: Mapping[str, str] | None,
+    topic_ids: Mapping[tuple[str, str], str] | None = None,
 ) -> Any:
     """The CreatePipeline body of a validated pipeline, or every issue in the way."""
     from .pipelines import references
+    from .resources import source_topic_id
 
     if result.kind != PIPELINE:
         raise ConfigValidationError(
@@ -399,7 +441,9 @@ def _from_result(
         raise ConfigValidationError(result.issues)
     data = result._body
     run = Collector(doc)
-    parts: dict[str, Any] = {"source": None, "destination": None, "transforms": []}
+    parts: dict[str, Any] = {"source": None, "destination": None}
+    attached: list[tuple[Any, dict[str, Any]]] = []  # (reference, {id, name})
+    discovery: list[dict[str, Any]] = []
     for ref in references(data):
         target = project.find(ref.kind, ref.name) if project and ref.name else None
         ident = ref.id or (ids or {}).get(f"{ref.kind}/{ref.name}")
@@ -414,6 +458,9 @@ def _from_result(
                 at_key=True,
             )
             continue
+        if ref.auto_discovery:
+            discovery.append({"transform_id": ident, "regex": ref.regex})
+            continue
         name = ref.name
         if name is None:
             run.add(
@@ -425,30 +472,39 @@ def _from_result(
             )
             continue
         entry: dict[str, Any] = {"id": ident, "name": name}
-        if ref.kind != "transform":
-            connector = ref.connector or (target.connector if target is not None else None)
-            if connector is None:
-                run.add(
-                    "envelope",
-                    "error",
-                    ref.tokens,
-                    f'{ref.kind} "{name}" is not in the project: its connector is not known',
-                    hint="write connector: in the reference",
-                    at_key=True,
-                )
-                continue
-            entry["connector"] = connector
-        if ref.topics:  # a source's are required; a transform's optional
-            entry["topics"] = list(ref.topics)
         if ref.kind == "transform":
-            parts["transforms"].append(entry)
-        else:
-            parts[ref.kind] = entry
+            attached.append((ref, entry))
+            continue
+        connector = ref.connector or (target.connector if target is not None else None)
+        if connector is None:
+            run.add(
+                "envelope",
+                "error",
+                ref.tokens,
+                f'{ref.kind} "{name}" is not in the project: its connector is not known',
+                hint="write connector: in the reference",
+                at_key=True,
+            )
+            continue
+        entry["connector"] = connector
+        if ref.kind == "source":
+            entry["topics"] = list(ref.topics)
+        parts[ref.kind] = entry
     if run.issues:
         raise ConfigValidationError(run.sorted())
+    source = parts["source"]
+    transforms = []
+    for ref, entry in attached:
+        for topic in ref.topics or source["topics"]:  # no topics: every topic of the pipeline
+            own = (topic_ids or {}).get((entry["id"], topic))
+            transforms.append(
+                {**entry, "topic_id": own or source_topic_id(source["id"], topic), "topic": topic}
+            )
     body = {
         "name": data["name"],
         **parts,
+        "transforms": transforms,
+        "topic_auto_discovery_transforms": discovery,
         "snapshot_new_tables": bool(data.get("snapshot_new_tables", False)),
     }
     if data.get("tags") is not None:

@@ -40,13 +40,17 @@ PIPELINE_FIELDS = (
     "source",
     "destination",
     "transforms",
+    "topic_auto_discovery_transforms",
     "snapshot_new_tables",
     "tags",
 )
+#: Transforms for the topics the pipeline discovers later: ``[{name or id, regex}]``.
+AUTO_DISCOVERY = "topic_auto_discovery_transforms"
 _REFERENCE_FIELDS = {
     "source": ("name", "id", "connector", "topics"),
     "destination": ("name", "id", "connector"),
     "transform": ("name", "id", "topics"),
+    AUTO_DISCOVERY: ("name", "id", "regex"),
 }
 
 
@@ -60,6 +64,12 @@ class Reference:
     connector: str | None
     topics: tuple[str, ...]
     tokens: Tokens  # where the reference stands in the pipeline document
+    regex: str | None = None  # a topic_auto_discovery_transforms entry's
+
+    @property
+    def auto_discovery(self) -> bool:
+        """An entry of ``topic_auto_discovery_transforms``, not of ``transforms``."""
+        return self.tokens[0] == AUTO_DISCOVERY
 
 
 def references(data: Mapping[str, Any]) -> list[Reference]:
@@ -70,7 +80,7 @@ def references(data: Mapping[str, Any]) -> list[Reference]:
         if not isinstance(value, Mapping):
             return
         name, ident, connector = value.get("name"), value.get("id"), value.get("connector")
-        topics = value.get("topics")
+        topics, regex = value.get("topics"), value.get("regex")
         found.append(
             Reference(
                 kind,
@@ -79,6 +89,7 @@ def references(data: Mapping[str, Any]) -> list[Reference]:
                 connector if isinstance(connector, str) and connector else None,
                 tuple(t for t in topics if isinstance(t, str)) if isinstance(topics, list) else (),
                 tokens,
+                regex if isinstance(regex, str) else None,
             )
         )
 
@@ -88,6 +99,10 @@ def references(data: Mapping[str, Any]) -> list[Reference]:
     if isinstance(transforms, list):
         for n, item in enumerate(transforms):
             one("transform", item, ("transforms", str(n)))
+    discovery = data.get(AUTO_DISCOVERY)
+    if isinstance(discovery, list):
+        for n, item in enumerate(discovery):
+            one("transform", item, (AUTO_DISCOVERY, str(n)))
     return found
 
 
@@ -119,6 +134,16 @@ def check_pipeline(run: Collector, data: Mapping[str, Any]) -> ValidationResult:
         else:
             for n, item in enumerate(transforms):
                 _check_reference(run, "transform", item, ("transforms", str(n)))
+    discovery = data.get(AUTO_DISCOVERY)
+    if discovery is not None:
+        if not isinstance(discovery, list):
+            bad(
+                (AUTO_DISCOVERY,),
+                f"expected a list of {{name, regex}}, got {describe_value(discovery)}",
+            )
+        else:
+            for n, item in enumerate(discovery):
+                _check_reference(run, AUTO_DISCOVERY, item, (AUTO_DISCOVERY, str(n)))
     snapshot = data.get("snapshot_new_tables")
     if snapshot is not None and not isinstance(snapshot, bool):
         bad(
@@ -135,6 +160,20 @@ def check_pipeline(run: Collector, data: Mapping[str, Any]) -> ValidationResult:
     return ValidationResult(ok, issues, None, None, PIPELINE, dict(data) if ok else None)
 
 
+def _check_regex(run: Collector, value: Any, tokens: Tokens) -> None:
+    """A topic regex: a non-empty string that compiles (Java's syntax is close to Python's)."""
+    import re
+
+    if not isinstance(value, str) or not value:
+        run.add("envelope", "error", tokens, f"expected a regex, got {describe_value(value)}")
+        return
+    try:
+        re.compile(value)
+    except (re.error, RecursionError, OverflowError) as exc:
+        reason = exc.msg if isinstance(exc, re.error) else "too deeply nested or too large"
+        run.add("envelope", "error", tokens, f"not a valid regex: {reason}")
+
+
 def _check_reference(run: Collector, kind: str, value: Any, tokens: Tokens) -> None:
     from .validate import _did_you_mean
 
@@ -147,12 +186,16 @@ def _check_reference(run: Collector, kind: str, value: Any, tokens: Tokens) -> N
     allowed = _REFERENCE_FIELDS[kind]
     for key in value:
         if key not in allowed:
-            hint = (
-                _did_you_mean(str(key), allowed) or f"a {kind} reference holds {', '.join(allowed)}"
-            )
+            hint = _did_you_mean(str(key), allowed) or f"it holds {', '.join(allowed)}"
             bad((*tokens, str(key)), "unknown field", hint, at_key=True)
+    noun = "transform" if kind == AUTO_DISCOVERY else kind
     if "name" not in value and "id" not in value:
-        bad(tokens, f"a {kind} reference needs a name or an id", at_key=True)
+        bad(tokens, f"a {noun} reference needs a name or an id", at_key=True)
+    if "regex" in allowed:
+        if "regex" not in value:
+            bad(tokens, "missing required field regex", "the topics it applies to", True)
+        else:
+            _check_regex(run, value["regex"], (*tokens, "regex"))
     for key in ("name", "id", "connector"):
         if key in value and (not isinstance(value[key], str) or not value[key]):
             bad((*tokens, key), f"expected a non-empty string, got {describe_value(value[key])}")

@@ -1,18 +1,30 @@
 """Plan and apply: what the files describe, against what the live account holds.
 
 :func:`plan` looks every document of a valid project up by exact name among
-its kind and gives it an action: ``create``, ``update`` (with the keys that
-differ once the API's echoes are normalised), ``no-op``, or ``blocked`` (a
-set-once key differs). Secrets are never compared. :func:`apply` carries a
-plan out in dependency order (sources, destinations, transforms, pipelines),
-wiring the ids of what pipelines name, and is safe to run again after any
-failure: a create that failed is looked up by name before it is tried again,
-and a 409 adopts the object of that name. Nothing is ever deleted.
+its kind (over every page) and gives it an action: ``create``, ``update``
+(with the keys that differ once the API's echoes are normalised), ``no-op``,
+or ``blocked`` (a set-once key differs). The backend echoes every scalar as a
+string, fills in defaults and placeholders (``<SSH.PUBLIC.KEY>``), gives
+secrets back absent or ``null``, answers writes with transient statuses and
+may attach tags of its own: none of these is a difference. Secrets are never
+compared; ``update_secrets`` plans an update of each document that has one
+(rotation).
+
+:func:`apply` carries a plan out in dependency order (sources, destinations,
+transforms, pipelines), wiring the ids of what pipelines name. Every update
+sends the whole body, secrets included (the backend replaces the config: a
+body without the password breaks the connector). It is safe to run again after
+any failure: a create that failed is looked up by name before it is tried
+again. A same-named live source or destination is adopted; a same-named
+pipeline or transform only when it is exactly what this run sends (it may be
+someone else's). Nothing is ever deleted.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +38,14 @@ if TYPE_CHECKING:
     from .client import StreamkapClient
     from .document import Document
     from .project import ProjectResult
-    from .resources import Resource
+    from .resources import Pipeline, Resource
 
 __all__ = ["ApplyResult", "Change", "KeyChange", "Plan", "apply", "plan"]
 
 ORDER = ("source", "destination", "transform", PIPELINE)
 _INCLUDE_LISTS = ("table.include.list", "table.include.list.user.defined")
+# What the backend writes where it will fill a value itself: "<SSH.PUBLIC.KEY>".
+_PLACEHOLDER = re.compile(r"<[A-Z0-9_.\-]+>")
 
 
 @record(frozen=True)
@@ -58,6 +72,7 @@ class Change:
     not_compared: tuple[str, ...] = ()  # secret keys
     blocked_by: tuple[str, ...] = ()  # set-once keys that differ
     document: Document | None = field(default=None, repr=False, compare=False)
+    secrets: bool = False  # an update asked for to send the secrets again (rotation)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +81,7 @@ class Change:
             "action": self.action,
             "id": self.id,
             "keys": [k.as_dict() for k in self.keys],
+            "secrets": self.secrets,
         }
 
 
@@ -77,6 +93,10 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # The project planned: where pipelines find the connectors of what they name.
     project: ProjectResult | None = field(default=None, repr=False, compare=False)
+    # (transform id, topic) -> a deployed transform's own topic id, as read live.
+    topic_ids: Mapping[tuple[str, str], str] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def summary(self) -> dict[str, int]:
@@ -97,16 +117,21 @@ class Plan:
         }
 
     def format(self) -> str:
-        """A diff: ``+ create``, ``~ update`` with ``key: before -> after``, secrets masked."""
+        """A diff: ``+ create``, ``~ update`` with ``key: before -> after``, secrets masked.
+
+        Secrets are named only where an update sends them again.
+        """
         marks = {"create": "+", "update": "~", "no-op": "=", "blocked": "!"}
         lines = []
         for c in self.changes:
             where = f" ({c.id})" if c.id else ""
-            lines.append(f"{marks[c.action]} {c.action} {c.kind} {c.name}{where}")
+            why = " (secrets)" if c.secrets and not c.keys else ""
+            lines.append(f"{marks[c.action]} {c.action}{why} {c.kind} {c.name}{where}")
             for k in c.keys:
                 lines.append(f"    {k.key}: {_shown(k.before)} -> {_shown(k.after)}")
-            for key in c.not_compared:
-                lines.append(f"    {key}: secret: not compared")
+            if c.action == "update":
+                for key in c.not_compared:
+                    lines.append(f"    {key}: secret: sent again, not compared")
             for key in c.blocked_by:
                 lines.append(f"    {key}: set once at creation; the API cannot change it")
         lines += [f"warning: {w}" for w in self.warnings]
@@ -122,12 +147,25 @@ def _shown(value: Any) -> str:
     return "(absent)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _normal(value: Any) -> Any:
-    """A config value as the API echoes it: numbers and booleans as strings."""
+def normal(value: Any) -> Any:
+    """A config value as the API echoes it: every scalar as a string.
+
+    Booleans first (``True`` is an ``int`` in Python, but the API says ``"true"``);
+    a whole float as an integer (``5432.0`` is ``"5432"``); lists item by item.
+
+    >>> normal(True), normal(5432), normal(5432.0), normal("x"), normal([1, False])
+    ('true', '5432', '5432', 'x', ['1', 'false'])
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, list):
+        return [normal(v) for v in value]
     return value
 
 
@@ -137,8 +175,13 @@ def plan(
     *,
     environ: Mapping[str, str] | None = None,
     allow_env: Iterable[str] | None = None,
+    update_secrets: bool = False,
 ) -> Plan:
-    """Compare a valid project with the live account (read-only: GET requests only)."""
+    """Compare a valid project with the live account (read-only: GET requests only).
+
+    ``update_secrets`` makes every live document that holds a secret an update,
+    even when nothing else differs (the secrets cannot be compared).
+    """
     from .payload import build_payload
 
     if not project.ok:
@@ -153,6 +196,8 @@ def plan(
         for doc, result in entries
         if result.kind != PIPELINE
     }
+    topic_ids: dict[tuple[str, str], str] = {}
+    names: dict[str, str] = {}  # live transform id -> name, for pipelines' entries
     for doc, result in entries:
         kind, name = result.kind, doc.name or ""
         live = client.list(kind, name)
@@ -163,14 +208,22 @@ def plan(
             )
         current = live[0] if live else None
         if kind == PIPELINE:
-            changes.append(_pipeline_change(doc, name, current))
+            changes.append(_pipeline_change(doc, name, current, names))
             continue
+        if current is not None and kind == "transform":
+            names[current.id] = name
+            for topic in getattr(current, "topics", []):
+                own = current.topic_id(topic)  # type: ignore[attr-defined]
+                if own:
+                    topic_ids[(current.id, topic)] = own
         body = bodies[id(doc)]
         if current is None:
             changes.append(Change(kind, name, "create", None, document=doc))
             continue
-        changes.append(_config_change(kind, name, body, current, result, doc, warnings))
-    return Plan(tuple(changes), tuple(warnings), project)
+        changes.append(
+            _config_change(kind, name, body, current, result, doc, warnings, update_secrets)
+        )
+    return Plan(tuple(changes), tuple(warnings), project, topic_ids)
 
 
 def _config_change(
@@ -181,6 +234,7 @@ def _config_change(
     result: Any,
     doc: Document,
     warnings: list[str],
+    update_secrets: bool,
 ) -> Change:
     definition = result.definition
     masked = body.secret_keys
@@ -191,13 +245,15 @@ def _config_change(
         if prop is not None and prop.secret:
             not_compared.append(key)
             continue
-        want, have = _normal(value), live_config.get(key)
-        if want == have:
+        have = live_config.get(key)
+        if isinstance(have, str) and _PLACEHOLDER.fullmatch(have):
+            continue  # the backend fills this one itself
+        if normal(value) == normal(have):
             continue
         if key in masked:  # from the environment: compared, never shown
             keys.append(KeyChange(key, MASK if have is not None else None, MASK))
         else:
-            keys.append(KeyChange(key, have, want))
+            keys.append(KeyChange(key, have, normal(value)))
         if prop is not None and prop.set_once:
             blocked.append(key)
     for key in _INCLUDE_LISTS:
@@ -210,31 +266,90 @@ def _config_change(
                     "those tables stop replicating"
                 )
     tags = body.model_dump().get("tags")
-    if tags is not None and sorted(tags) != sorted(getattr(current, "tags", []) or []):
-        keys.append(KeyChange("tags", getattr(current, "tags", []), tags))
-    action = "blocked" if blocked else ("update" if keys else "no-op")
+    live_tags = list(getattr(current, "tags", []) or [])
+    if tags is not None and sorted(tags) != sorted(live_tags):  # absent: the backend's stand
+        keys.append(KeyChange("tags", live_tags, tags))
+    rotate = update_secrets and bool(not_compared)
+    action = "blocked" if blocked else ("update" if keys or rotate else "no-op")
     return Change(
-        kind, name, action, current.id, tuple(keys), tuple(not_compared), tuple(blocked), doc
+        kind,
+        name,
+        action,
+        current.id,
+        tuple(keys),
+        tuple(not_compared),
+        tuple(blocked),
+        doc,
+        secrets=rotate and action == "update",
     )
 
 
-def _pipeline_change(doc: Document, name: str, current: Resource | None) -> Change:
+def _pipeline_view(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a pipeline document says, in the terms compared with a live pipeline."""
+    from .pipelines import references
+
+    view: dict[str, Any] = {"transforms": [], "topic_auto_discovery_transforms": []}
+    topics: list[str] = []
+    refs = references(data)
+    for ref in refs:
+        if ref.kind == "source":
+            topics = list(ref.topics)
+    for ref in refs:
+        label = ref.name or ref.id or ""
+        if ref.kind in ("source", "destination"):
+            view[f"{ref.kind}.name"] = ref.name
+            if ref.kind == "source":
+                view["source.topics"] = topics
+        elif ref.auto_discovery:
+            view["topic_auto_discovery_transforms"].append(f"{label}: {ref.regex}")
+        else:
+            view["transforms"] += [f"{label}: {t}" for t in (ref.topics or topics)]
+    view["snapshot_new_tables"] = bool(data.get("snapshot_new_tables", False))
+    if data.get("tags") is not None:
+        view["tags"] = list(data["tags"])
+    return view
+
+
+def _live_view(live: Pipeline, names: Mapping[str, str]) -> dict[str, Any]:
+    """A live pipeline in the terms of :func:`_pipeline_view` (topics without prefixes)."""
+    from .resources import pretty_topic
+
+    def label(ident: str, name: str | None = None) -> str:
+        return names.get(ident) or name or ident
+
+    entries = [
+        f"{label(e.id, e.name)}: {pretty_topic(live.source.id, e.topic or e.topic_id or '')}"
+        for e in live.transforms
+    ]
+    discovery = [
+        f"{label(a.transform_id)}: {a.regex}" for a in live.topic_auto_discovery_transforms
+    ]
+    return {
+        "source.name": live.source.name,
+        "destination.name": live.destination.name,
+        "source.topics": live.pretty_topics(),
+        "transforms": entries,
+        "topic_auto_discovery_transforms": discovery,
+        "snapshot_new_tables": live.snapshot_new_tables,
+        "tags": list(live.tags),
+    }
+
+
+def _pipeline_change(
+    doc: Document, name: str, current: Resource | None, names: Mapping[str, str]
+) -> Change:
     if current is None:
         return Change(PIPELINE, name, "create", None, document=doc)
-    data = doc.data
-    live: Any = current
+    want = _pipeline_view(doc.data)
+    have = _live_view(current, names)  # type: ignore[arg-type]
     keys = []
-    for end in ("source", "destination"):
-        want = data[end].get("name")
-        have = getattr(live, end).name
-        if want is not None and want != have:
-            keys.append(KeyChange(f"{end}.name", have, want))
-    topics = list(data["source"].get("topics") or [])
-    if topics != list(live.source.topics):
-        keys.append(KeyChange("source.topics", list(live.source.topics), topics))
-    snapshot = bool(data.get("snapshot_new_tables", False))
-    if live.snapshot_new_tables is not None and snapshot != live.snapshot_new_tables:
-        keys.append(KeyChange("snapshot_new_tables", live.snapshot_new_tables, snapshot))
+    for key, after in want.items():
+        before = have.get(key)
+        if after is None or (key == "snapshot_new_tables" and before is None):
+            continue  # a reference by id only; an API that does not say
+        same = sorted(before or []) == sorted(after) if isinstance(after, list) else before == after
+        if not same:
+            keys.append(KeyChange(key, before, after))
     return Change(
         PIPELINE, name, "update" if keys else "no-op", current.id, tuple(keys), document=doc
     )
@@ -278,13 +393,18 @@ def apply(
     """Carry ``the_plan`` out: creates and updates in dependency order; never deletes.
 
     Every ``${env:NAME}`` is resolved before the first request (an unset one
-    stops everything). Secrets are sent on create; on update only with
-    ``update_secrets`` (they cannot be compared). A ``blocked`` change stops
-    the apply unless ``skip_blocked``. A failure stops the run: the result
-    says what was done and what was not, and running again finishes the job.
+    stops everything). Every create and update sends the whole body, secrets
+    included. (``update_secrets`` is kept for callers of 0.2: rotation is now
+    planned, with ``plan(..., update_secrets=True)``.) A ``blocked`` change
+    stops the apply unless ``skip_blocked``. A failure stops the run: the
+    result says what was done and what was not, and running again finishes
+    the job. No secret and no value from the environment appears in a reason,
+    whatever the server echoes.
     """
+    from .client import scrub
     from .payload import build_payload
 
+    del update_secrets  # every update sends its secrets now
     blocked = [c for c in the_plan.changes if c.action == "blocked"]
     if blocked and not skip_blocked:
         names = ", ".join(f"{c.kind} {c.name}" for c in blocked)
@@ -293,11 +413,13 @@ def apply(
         )
     todo = [c for c in the_plan.changes if c.action in ("create", "update")]
     bodies: dict[int, Any] = {}
+    hidden: set[str] = set()
     for change in todo:
         if change.kind != PIPELINE and change.document is not None:
-            bodies[id(change)] = build_payload(
-                change.document, environ=environ, allow_env=allow_env
-            )
+            body = build_payload(change.document, environ=environ, allow_env=allow_env)
+            bodies[id(change)] = body
+            hidden |= body.hidden_values()
+    client.redact(hidden)
     ids: dict[str, str] = {}
     for change in the_plan.changes:
         if change.id:
@@ -305,11 +427,9 @@ def apply(
     result = ApplyResult()
     for n, change in enumerate(todo):
         try:
-            ident = _apply_one(
-                change, bodies.get(id(change)), client, ids, update_secrets, the_plan.project
-            )
-        except (ApiError, ConfigValidationError) as exc:
-            result.failed = (change, str(exc))
+            ident = _apply_one(change, bodies.get(id(change)), client, ids, the_plan)
+        except StreamkapConfigError as exc:  # ApiError, ConfigValidationError, a refused id
+            result.failed = (change, scrub(str(exc), hidden))
             result.not_done = todo[n + 1 :]
             return result
         ids[f"{change.kind}/{change.name}"] = ident
@@ -324,33 +444,68 @@ def _apply_one(
     body: Any,
     client: StreamkapClient,
     ids: Mapping[str, str],
-    update_secrets: bool,
-    project: ProjectResult | None,
+    the_plan: Plan,
 ) -> str:
+    from .endpoints import ENDPOINTS
     from .payload import build_payload
 
     if change.kind == PIPELINE:
         assert change.document is not None
-        pipeline = build_payload(change.document, ids=ids, project=project)
+        pipeline = build_payload(
+            change.document, ids=ids, project=the_plan.project, topic_ids=the_plan.topic_ids
+        )
         sent = pipeline.model_dump(mode="json", exclude_none=True)
     else:
         sent = body.model_dump(mode="json", exclude_none=True)
-        if change.action == "update" and not update_secrets:
-            # Secrets cannot be compared: an update leaves them as they are unless asked.
-            sent["config"] = {
-                k: v for k, v in sent["config"].items() if k not in change.not_compared
-            }
     if change.action == "update" and change.id is not None:
         return client.update(change.kind, change.id, sent).id
     # A create that failed or timed out before may have happened: look the name up first.
+    adopt_any = ENDPOINTS[change.kind].adopt_by_name
     found = client.list(change.kind, change.name)
     if found:
-        return found[0].id
+        return _adopt(change, found[0], sent, adopt_any)
     try:
         return client.create(change.kind, sent).id
     except ApiError as exc:
-        if exc.status == 409:  # created meanwhile: adopt it
+        if exc.already_exists:  # created meanwhile, or an answer that was lost
             adopted = client.list(change.kind, change.name)
             if adopted:
-                return adopted[0].id
+                return _adopt(change, adopted[0], sent, adopt_any)
         raise
+
+
+def _adopt(change: Change, live: Resource, sent: Mapping[str, Any], adopt_any: bool) -> str:
+    """The id of a same-named live object, when it may be taken as this document's."""
+    if adopt_any or _is_what_was_sent(live, sent):
+        return live.id
+    raise StreamkapConfigError(
+        f"a {change.kind} named {change.name!r} already exists ({live.id}) and is not the one "
+        "this run sends: it may be someone else's; rename this document, or delete that "
+        f"{change.kind} and run again"
+    )
+
+
+def _is_what_was_sent(live: Any, sent: Mapping[str, Any]) -> bool:
+    """A live pipeline or transform matches the body this run sends (echoes normalised)."""
+    if live.kind == PIPELINE:
+        source, destination = sent["source"], sent["destination"]
+        discovery = {(a["transform_id"], a["regex"]) for a in sent.get(_AUTO, [])}
+        return bool(
+            live.source.id == source["id"]
+            and live.destination.id == destination["id"]
+            and sorted(live.pretty_topics()) == sorted(source["topics"])
+            and live.transform_topics() == {(t["id"], t["topic"]) for t in sent["transforms"]}
+            and {(a.transform_id, a.regex) for a in live.topic_auto_discovery_transforms}
+            == discovery
+        )
+    if getattr(live, "transform", None) != sent.get("transform"):
+        return False
+    config = getattr(live, "config", {})
+    return all(
+        normal(value) == normal(config.get(key))
+        for key, value in sent.get("config", {}).items()
+        if config.get(key) is not None  # secrets come back absent
+    )
+
+
+_AUTO = "topic_auto_discovery_transforms"

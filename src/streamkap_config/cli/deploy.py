@@ -46,7 +46,7 @@ def _planned(args: argparse.Namespace, client: StreamkapClient) -> Plan | None:
     if project is None:
         return None  # no request was made
     try:
-        return plan(project, client, allow_env=_allow(args))
+        return plan(project, client, allow_env=_allow(args), update_secrets=args.update_secrets)
     except ConfigValidationError as exc:
         _err(str(exc))
         return None
@@ -93,7 +93,6 @@ def _run_apply(args: argparse.Namespace) -> int:
                 the_plan,
                 client,
                 allow_env=_allow(args),
-                update_secrets=args.update_secrets,
                 skip_blocked=args.skip_blocked,
             )
         except StreamkapConfigError as exc:  # blocked changes, or a reference left unset

@@ -214,6 +214,12 @@ def _build_parser() -> argparse.ArgumentParser:
             default=os.environ.get("STREAMKAP_ALLOW_ENV"),
             help="comma-separated globs of the variables ${env:NAME} may read",
         )
+        p.add_argument(
+            "--update-secrets",
+            action="store_true",
+            help="update every live object that holds a secret, even when nothing else "
+            "differs (rotation: secrets cannot be compared; every update sends them)",
+        )
         if name == "plan":
             p.add_argument(
                 "--format",
@@ -228,11 +234,6 @@ def _build_parser() -> argparse.ArgumentParser:
             )
         else:
             p.add_argument("--yes", action="store_true", help="apply without asking")
-            p.add_argument(
-                "--update-secrets",
-                action="store_true",
-                help="send secrets on update too (they cannot be compared)",
-            )
             p.add_argument(
                 "--skip-blocked",
                 action="store_true",
