@@ -34,7 +34,8 @@ Faults on demand, consumed one per matching request from ``faults``
 (``(method, kind)`` -> list) or by the number of the write (``fail_on``):
 ``"500-after-store"`` (the object is stored, then a 500),
 ``"timeout-after-store"`` (stored, then no answer for ``slow_seconds``),
-``"429"`` (``Retry-After: 0``), ``"500"``, ``"502-html"`` (a proxy's page).
+``"429"`` (``Retry-After: 0``), ``"500"``, ``"502-html"`` (a proxy's page),
+``"400-echo"`` and ``"422-echo"`` (a refusal quoting the config it was sent).
 """
 
 from __future__ import annotations
@@ -203,6 +204,12 @@ class Emulator(LocalServer):
                 except ValueError:
                     raise Refused(422, f"Validation error: '{key}' must be a number") from None
                 low, high = prop.minimum, prop.maximum
+                if (
+                    low is None
+                    and high is None
+                    and key.removesuffix(".user.defined").endswith(".port")
+                ):
+                    low, high = 1, 65535  # the backend checks ports the definitions leave open
                 if (low is not None and number < low) or (high is not None and number > high):
                     raise Refused(
                         422, f"Validation error: '{key}' must be between {low} and {high}"
@@ -233,8 +240,14 @@ class Emulator(LocalServer):
                 if not isinstance(item, dict):
                     raise _shape_error(loc, "value is not a valid dict")
                 missing, extra = sorted(required - item.keys()), sorted(item.keys() - allowed)
-                if missing:
-                    raise _shape_error([*loc, missing[0]], "field required")
+                if missing:  # FastAPI lists every one
+                    raise Refused(
+                        422,
+                        [
+                            {"loc": ["body", *loc, k], "msg": "field required", "type": "missing"}
+                            for k in missing
+                        ],
+                    )
                 if extra:
                     raise _shape_error([*loc, extra[0]], "extra fields not permitted")
         source, destination = body["source"], body["destination"]
@@ -463,6 +476,11 @@ class Emulator(LocalServer):
                     return
                 fault = self.fault(kind)
                 if self.send_fault(fault):
+                    return
+                if fault in ("400-echo", "422-echo"):  # a server that quotes what it was sent
+                    config = body.get("config") if isinstance(body, dict) else None
+                    echo = {"bad": config} if fault == "400-echo" else {"detail": f"bad: {config}"}
+                    self.send_json(int(fault[:3]), echo)
                     return
                 with emulator.lock:
                     if ident is not None and ident not in emulator.objects[kind]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import TOKEN, running
+from emulator import DEVELOPMENT_TAG, TOKEN, running
 from streamkap_config.client import StreamkapClient
 from streamkap_config.errors import ApiError
 from streamkap_config.resources import Destination, Pipeline, Source, unwrap
@@ -38,14 +38,21 @@ def test_create_get_update_list_one_object_of_each_kind(api):
     _, client = api
     created = client.create("source", SOURCE)
     assert isinstance(created, Source) and created.id and created.connector == "postgresql"
-    # The API echoes numbers as strings, never echoes secrets, fills in defaults.
+    # The API echoes numbers as strings, never echoes secrets, fills in defaults and
+    # placeholders, attaches its Development tag; a write's status is transient.
     assert created.config["database.port.user.defined"] == "5432"
     assert "database.password" not in created.config
     assert created.config["snapshot.read.only.user.defined"] == "Yes"
+    assert created.config["ssh.public.key.user.displayed"] == "<SSH.PUBLIC.KEY>"
+    assert created.tags == [DEVELOPMENT_TAG] and created.connector_status == "Pending"
     again = client.get("source", created.id)
-    assert again == created
+    assert again.connector_status == "Active"
+    assert again.model_copy(update={"connector_status": "Pending"}) == created
     renamed = client.update("source", created.id, {**SOURCE, "tags": ["t1"]})
     assert renamed.tags == ["t1"] and renamed.id == created.id
+    assert renamed.connector_status == "Pending Update"
+    kept = client.update("source", created.id, SOURCE)  # no tags: the backend keeps them
+    assert kept.tags == ["t1"]
     dest = client.create("destination", {"name": "wh", "connector": "snowflake", "config": {}})
     assert isinstance(dest, Destination)
     pipe = client.create(
@@ -64,14 +71,17 @@ def test_create_get_update_list_one_object_of_each_kind(api):
         },
     )
     assert isinstance(pipe, Pipeline) and pipe.source.id == created.id
-    assert [o.name for o in client.list("pipeline")] == ["p"]
+    # A write's answer names the topics by their ids; a read by their names.
+    assert pipe.source.topics == [f"source_{created.id}.public.orders"]
+    assert pipe.pretty_topics() == ["public.orders"]
+    assert [o.source.topics for o in client.list("pipeline")] == [["public.orders"]]
 
 
 def test_list_reads_every_page_and_keeps_exact_names_only(api):
     emulator, client = api
     for n in range(23):
-        emulator.store("source", {**SOURCE, "name": f"orders-{n}"})
-    emulator.store("source", {**SOURCE, "name": "orders"})
+        emulator.seed("source", {**SOURCE, "name": f"orders-{n}"})
+    emulator.seed("source", {**SOURCE, "name": "orders"})
     everything = client.list("source", page_size=10)
     assert len(everything) == 24
     gets = [path for method, path in emulator.requests if method == "GET"]
@@ -81,12 +91,99 @@ def test_list_reads_every_page_and_keeps_exact_names_only(api):
     assert client.list("source", "nobody") == []
 
 
-def test_a_duplicate_name_is_a_409(api):
-    _, client = api
+@pytest.mark.parametrize("status", [422, 409])
+def test_a_duplicate_name_is_refused_in_the_apis_words(api, status):
+    emulator, client = api
+    emulator.duplicate_status = status
     client.create("source", SOURCE)
     with pytest.raises(ApiError) as caught:
         client.create("source", SOURCE)
-    assert caught.value.status == 409
+    assert caught.value.status == status and caught.value.already_exists
+    assert caught.value.detail == "Validation error: A source with name 'orders' already exists"
+    assert str(caught.value).endswith(
+        ": Validation error: A source with name 'orders' already exists"
+    )
+    assert "{" not in str(caught.value)  # the API's words, not a Python repr of its body
+
+
+def test_the_emulator_refuses_what_the_backend_refuses(api):
+    emulator, client = api
+    src = client.create("source", SOURCE)
+    refusals = {
+        "an unknown field": ("source", {**SOURCE, "name": "x", "colour": "red"}, "colour"),
+        "an unknown connector": ("source", {**SOURCE, "name": "y", "connector": "nope"}, "nope"),
+        "a port out of range": (
+            "source",
+            {
+                **SOURCE,
+                "name": "z",
+                "config": {**SOURCE["config"], "database.port.user.defined": 70000},
+            },
+            "'database.port.user.defined' must be between 1 and 65535",
+        ),
+        "a transform entry without topic_id": (
+            "pipeline",
+            {
+                "name": "p",
+                "source": {
+                    "id": src.id,
+                    "name": "orders",
+                    "connector": "postgresql",
+                    "topics": ["public.orders"],
+                },
+                "destination": {"id": src.id, "name": "orders", "connector": "postgresql"},
+                "transforms": [{"id": "t", "name": "t", "topics": ["public.orders"]}],
+                "snapshot_new_tables": True,
+            },
+            "transforms.0.topic_id field required",
+        ),
+    }
+    for what, (kind, body, said) in refusals.items():
+        with pytest.raises(ApiError) as caught:
+            client.create(kind, body)
+        assert caught.value.status == 422, what
+        assert said in str(caught.value), what
+    with pytest.raises(ApiError) as caught:
+        client.get("destination", "nope")
+    assert caught.value.status == 404 and "Destination not found: nope" in str(caught.value)
+    with pytest.raises(ApiError) as caught:
+        client.list("source", page_size=100_000)  # the client asks 100 at most
+        client._call("GET", "source", "/sources", {"page_size": "101"})
+    assert caught.value.status == 422
+    assert emulator.names("source") == ["orders"]
+
+
+def test_a_put_without_the_secret_breaks_the_connector(api):
+    """The backend replaces the config: a body without the password loses it."""
+    _, client = api
+    created = client.create("source", SOURCE)
+    without = {
+        **SOURCE,
+        "config": {k: v for k, v in SOURCE["config"].items() if "password" not in k},
+    }
+    client.update("source", created.id, without)
+    assert client.get("source", created.id).connector_status == "Broken"
+    client.update("source", created.id, SOURCE)
+    assert client.get("source", created.id).connector_status == "Active"
+
+
+def test_transforms_are_updated_and_deleted_where_the_backend_wants_them(api):
+    emulator, client = api
+    body = {"transform": "map_filter", "name": "t", "config": {"transforms.language": "JavaScript"}}
+    created = client.create("transform", body)
+    client.update("transform", created.id, {**body, "config": {"transforms.language": "Python"}})
+    assert client.get("transform", created.id).config["transforms.language"] == "Python"
+    client.delete("transform", created.id)
+    assert emulator.objects["transform"] == {}
+    writes = [(m, p.split("?")[0]) for m, p in emulator.requests if m != "GET"]
+    assert writes == [("POST", "/transforms"), ("PUT", "/transforms"), ("DELETE", "/transforms")]
+    assert ("GET", f"/transforms/{created.id}?unwind_topics=false") in emulator.requests
+    (put,) = [b for m, _, b in emulator.bodies if m == "PUT"]
+    assert put["id"] == created.id
+    # The path the other kinds use is refused for transforms.
+    with pytest.raises(ApiError) as caught:
+        client._call("PUT", "transform", f"/transforms/{created.id}", None, body)
+    assert caught.value.status == 405
 
 
 def test_a_create_is_never_sent_twice_after_a_server_error(api):

@@ -114,7 +114,10 @@ def test_a_set_once_change_is_blocked(tmp_path):
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.integers(1, 7), st.sampled_from(["500-after-store", "500", "timeout-after-store"]))
+@given(
+    st.integers(1, 7),
+    st.sampled_from(["500-after-store", "500", "timeout-after-store", "502-html", "422-echo"]),
+)
 def test_a_failure_at_any_request_then_a_rerun_ends_with_exactly_the_intended_objects(at, fault):
     with running() as emulator, client_of(emulator, timeout=0.3) as client:
         emulator.slow_seconds = 0.6  # past the client's timeout
@@ -285,13 +288,15 @@ def test_a_source_that_already_exists_is_adopted_by_name(status):
         emulator.duplicate_status = status
         first = plan(project(), client)
         # Someone else creates the first source between the plan and the apply.
-        emulator.seed("source", {"name": "inventory-dynamodb", "connector": "dynamodb", "config": {}})
+        emulator.seed(
+            "source", {"name": "inventory-dynamodb", "connector": "dynamodb", "config": {}}
+        )
         stale_first_lookup(client)
         result = apply(first, client)
         assert result.ok
         assert emulator.names("source") == ["inventory-dynamodb", "orders-postgres"]
         assert result.done[0][1] == "sou-1"
-        refused = [p for m, p in emulator.requests if m == "POST"][0]
+        refused = next(p for m, p in emulator.requests if m == "POST")
         assert refused.startswith("/sources?")  # it was sent, refused, then adopted
 
 
@@ -362,3 +367,132 @@ def test_the_apply_command_on_a_terminal_and_its_failures(tmp_path):
         env.pop("PG_PASSWORD")
         out = subprocess.run([*cmd, "--yes"], capture_output=True, text=True, env=env)
         assert out.returncode == 1 and "PG_PASSWORD is not set" in out.stderr
+
+
+def copy_of(tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(PROJECT, copy)
+    return copy
+
+
+def test_an_exact_name_on_page_two_of_a_partial_match_is_found_not_created():
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(), client), client)
+        ours = emulator.named("source", "orders-postgres")
+        emulator.delete("pipeline", emulator.named("pipeline", "orders-to-snowflake")["id"])
+        emulator.delete("source", ours["id"])
+        body = {k: ours[k] for k in ("connector", "created_from")}
+        for n in range(150):  # names that contain the document's: partial_name matches them
+            emulator.seed("source", {**body, "name": f"orders-postgres-{n:03}", "config": {}})
+        config = {k: v for k, v in ours["config"].items() if "<" not in v}
+        again = emulator.seed(
+            "source",
+            {**body, "name": "orders-postgres", "config": {**config, "database.password": "x"}},
+        )
+        the_plan = plan(project(), client)
+        change = next(c for c in the_plan.changes if c.name == "orders-postgres")
+        assert (change.action, change.id) == ("no-op", again["id"])
+        pages = [p for m, p in emulator.requests if "partial_name=orders-postgres&" in p + "&"]
+        assert any("page=2" in p for p in pages)
+
+
+def test_a_pipeline_with_two_transforms_over_three_topics_sends_one_entry_per_topic(tmp_path):
+    copy = copy_of(tmp_path)
+    (copy / "transforms" / "route.yaml").write_text(
+        "kind: transform\nname: route\ntransform: map_filter\n"
+        "config:\n  transforms.language: JavaScript\n"
+    )
+    pipe = copy / "pipelines" / "orders-to-snowflake.yaml"
+    pipe.write_text(
+        pipe.read_text().replace(
+            "    topics: [public.customers]\n",
+            "    topics: [public.customers, public.orders]\n  - name: route\n"
+            "topic_auto_discovery_transforms:\n  - {name: route, regex: 'public\\.new_.*'}\n",
+        )
+    )
+    with running() as emulator, client_of(emulator) as client:
+        assert apply(plan(project(copy), client), client).ok
+        sid = emulator.named("source", "orders-postgres")["id"]
+        tids = {n: emulator.named("transform", n)["id"] for n in ("mask-pii", "route")}
+        (sent,) = [b for m, p, b in emulator.bodies if m == "POST" and b.get("name") == pipe.stem]
+        topics = ["public.orders", "public.customers", "public.order_items_2026"]
+        expected = [("mask-pii", t) for t in ("public.customers", "public.orders")]
+        expected += [("route", t) for t in topics]  # no topics: every topic of the pipeline
+        assert sent["transforms"] == [
+            {"id": tids[n], "name": n, "topic_id": f"source_{sid}.{t}", "topic": t}
+            for n, t in expected
+        ]
+        assert sent["topic_auto_discovery_transforms"] == [
+            {"transform_id": tids["route"], "regex": "public\\.new_.*"}
+        ]
+        again = plan(project(copy), client)
+        assert again.summary == {"create": 0, "update": 0, "no-op": 8, "blocked": 0}
+        # A transform deployed since has topic ids of its own: the pipeline's entries use them.
+        route = emulator.objects["transform"][tids["route"]]
+        route["topics"] = topics
+        route["topic_ids"] = [f"transform_{tids['route']}_3_{n}" for n in range(3)]
+        pipe.write_text(
+            pipe.read_text().replace("snapshot_new_tables: true", "snapshot_new_tables: false")
+        )
+        changed = plan(project(copy), client)
+        assert [c.name for c in changed.changes if c.action == "update"] == [pipe.stem]
+        assert apply(changed, client).ok
+        (put,) = [b for m, p, b in emulator.bodies if m == "PUT"]
+        assert [e["topic_id"] for e in put["transforms"] if e["name"] == "route"] == route[
+            "topic_ids"
+        ]
+
+
+def test_a_transform_change_is_a_put_to_transforms_with_its_id_in_the_body(tmp_path):
+    copy = copy_of(tmp_path)
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(copy), client), client)
+        mask = copy / "transforms" / "mask-pii.yaml"
+        mask.write_text(mask.read_text().replace("masked_customers", "masked_customers_v2"))
+        changed = plan(project(copy), client)
+        (update,) = [c for c in changed.changes if c.action == "update"]
+        assert update.kind == "transform"
+        assert apply(changed, client).ok
+        (put,) = [(p, b) for m, p, b in emulator.bodies if m == "PUT"]
+        assert put[0].startswith("/transforms?") and put[1]["id"] == update.id
+        assert all(c.action == "no-op" for c in plan(project(copy), client).changes)
+
+
+def test_secret_rotation_alone_is_one_update_each_sending_the_new_secret(monkeypatch):
+    with running() as emulator, client_of(emulator) as client:
+        apply(plan(project(), client), client)
+        assert not plan(project(), client).has_changes
+        monkeypatch.setenv("PG_PASSWORD", "pg-rotated-9")
+        rotation = plan(project(), client, update_secrets=True)
+        updates = [c for c in rotation.changes if c.action == "update"]
+        assert {c.name for c in updates} == {
+            "orders-postgres",
+            "inventory-dynamodb",
+            "lake-s3",
+            "snowflake-prod",
+        }
+        assert all(c.secrets and not c.keys for c in updates)
+        assert "~ update (secrets) source orders-postgres" in rotation.format()
+        assert "pg-rotated-9" not in rotation.format() + json.dumps(rotation.as_dict())
+        assert apply(rotation, client).ok
+        puts = [b for m, p, b in emulator.bodies if m == "PUT"]
+        assert len(puts) == 4
+        pg = next(b for b in puts if b["name"] == "orders-postgres")
+        assert pg["config"]["database.password"] == "pg-rotated-9"
+        source = emulator.named("source", "orders-postgres")
+        assert emulator.secrets[source["id"]]["database.password"] == "pg-rotated-9"
+        assert client.get("source", source["id"]).connector_status == "Active"
+
+
+@pytest.mark.parametrize("fault", ["400-echo", "422-echo"])
+def test_a_refusal_that_echoes_the_body_never_shows_a_secret(fault):
+    with running() as emulator, client_of(emulator) as client:
+        emulator.fail_on[1] = fault
+        result = apply(plan(project(), client), client)
+        assert not result.ok and result.failed is not None
+        shown = result.format() + repr(result) + result.failed[1]
+        assert "********" in shown
+        for secret in SECRETS.values():
+            assert secret not in shown

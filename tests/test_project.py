@@ -194,7 +194,16 @@ def test_a_pipeline_payload_takes_ids_and_connectors_from_its_project():
             "topics": ["public.orders", "public.customers", "public.order_items_2026"],
         },
         "destination": {"id": "dst-1", "name": "snowflake-prod", "connector": "snowflake"},
-        "transforms": [{"id": "tr-1", "name": "mask-pii", "topics": ["public.customers"]}],
+        # One entry per (transform, topic), the topic id the source's own (not deployed).
+        "transforms": [
+            {
+                "id": "tr-1",
+                "name": "mask-pii",
+                "topic_id": "source_src-1.public.customers",
+                "topic": "public.customers",
+            }
+        ],
+        "topic_auto_discovery_transforms": [],
         "snapshot_new_tables": True,
     }
 
