@@ -496,3 +496,16 @@ def test_a_refusal_that_echoes_the_body_never_shows_a_secret(fault):
         assert "********" in shown
         for secret in SECRETS.values():
             assert secret not in shown
+
+
+def test_the_transcript_in_deploying_md_is_what_the_tool_prints_today():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "deploy_demo.py")], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    doc = (ROOT / "docs" / "DEPLOYING.md").read_text()
+    shown = [b.split("```", 1)[0].strip() for b in doc.split("```console\n")[1:]]
+    ran = ["$ " + b.strip() for b in ("\n" + out.stdout).split("\n$ ")[1:]]
+    assert shown == ran
+    for secret in (*SECRETS.values(), "pg-secret", "pg-rotated", "aws-secret", "sf-secret"):
+        assert secret not in out.stdout

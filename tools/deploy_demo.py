@@ -1,0 +1,79 @@
+"""Run the worked deployment of docs/DEPLOYING.md for real and print its transcript.
+
+    python3 tools/deploy_demo.py > /tmp/transcript.txt
+
+It copies ``examples/project`` into a temporary folder, starts the strict
+emulator of the API that the tests use (``tests/emulator.py``, on 127.0.0.1)
+and runs the ``streamkap-config`` command next to this interpreter: plan,
+apply, re-plan, a change, a secret rotation and a refusal that echoes the body.
+The emulator's address is printed as ``http://127.0.0.1:PORT``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from emulator import TOKEN, running  # noqa: E402
+
+SECRETS = {
+    "PG_PASSWORD": "pg-secret",
+    "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret",
+    "SNOWFLAKE_PRIVATE_KEY": "sf-secret",
+}
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp())
+    project = work / "project"
+    shutil.copytree(ROOT / "examples" / "project", project)
+    command = str(Path(sys.executable).parent / "streamkap-config")
+    with running() as emulator:
+        env = {
+            **os.environ,
+            **SECRETS,
+            "STREAMKAP_TOKEN": TOKEN,
+            "STREAMKAP_API_URL": emulator.url,
+            "STREAMKAP_CONFIG_CACHE": str(work / "cache"),
+            "NO_COLOR": "1",
+        }
+
+        def run(*args: str, **extra: str) -> None:
+            out = subprocess.run(
+                [command, *args], capture_output=True, text=True, env={**env, **extra}, cwd=work
+            )
+            text = (out.stdout + out.stderr).rstrip().replace(emulator.url, "http://127.0.0.1:PORT")
+            print(f"$ streamkap-config {' '.join(args)}\n{text}\n# exit {out.returncode}\n")
+
+        run("plan", "project")
+        run("apply", "--yes", "project")
+        run("plan", "project")
+        source = project / "sources" / "orders-postgres.yaml"
+        text = source.read_text()
+        source.write_text(
+            text.replace("dbname: orders", "dbname: orders_v2").replace(
+                ", public\\.order_items_\\d+", ""
+            )
+        )
+        pipeline = project / "pipelines" / "orders-to-snowflake.yaml"
+        pipeline.write_text(pipeline.read_text().replace(", public.order_items_2026", ""))
+        run("plan", "project")
+        run("apply", "--yes", "project")
+        run("plan", "project")
+        run("plan", "--update-secrets", "project", PG_PASSWORD="pg-rotated")
+        emulator.fail_on[emulator.writes + 1] = "422-echo"
+        run("apply", "--yes", "--update-secrets", "project", PG_PASSWORD="pg-rotated")
+    shutil.rmtree(work)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
