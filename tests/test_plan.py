@@ -509,3 +509,82 @@ def test_the_transcript_in_deploying_md_is_what_the_tool_prints_today():
     assert shown == ran
     for secret in (*SECRETS.values(), "pg-secret", "pg-rotated", "aws-secret", "sf-secret"):
         assert secret not in out.stdout
+
+
+@st.composite
+def estates(draw):
+    """A project drawn from the example's documents: which pipelines, which topics each
+    transform acts on, a second transform (attached, or only by auto-discovery)."""
+    pipelines = draw(st.sets(st.sampled_from(["inventory-to-lake", "orders-to-snowflake"])))
+    mask_topics = draw(
+        st.lists(
+            st.sampled_from(["public.orders", "public.customers", "public.order_items_2026"]),
+            unique=True,
+            max_size=3,
+        )
+    )
+    second = draw(st.sampled_from(["none", "attached", "discovery"]))
+    return sorted(pipelines), mask_topics, second
+
+
+def write_estate(root: Path, estate) -> dict[str, list[str]]:
+    import shutil
+
+    pipelines, mask_topics, second = estate
+    shutil.copytree(PROJECT, root)
+    for pipe in ("inventory-to-lake", "orders-to-snowflake"):
+        if pipe not in pipelines:
+            (root / "pipelines" / f"{pipe}.yaml").unlink()
+    orders = root / "pipelines" / "orders-to-snowflake.yaml"
+    transforms = ["mask-pii"]
+    if orders.exists():
+        topics = f"    topics: [{', '.join(mask_topics)}]\n" if mask_topics else ""
+        text = orders.read_text().replace("    topics: [public.customers]\n", topics)
+        if second != "none":
+            transforms.append("route")
+            (root / "transforms" / "route.yaml").write_text(
+                "kind: transform\nname: route\ntransform: map_filter\n"
+                "config:\n  transforms.language: JavaScript\n"
+            )
+            extra = (
+                "  - name: route\n"
+                if second == "attached"
+                else "topic_auto_discovery_transforms:\n  - {name: route, regex: 'public\\..*'}\n"
+            )
+            text = text.replace("snapshot_new_tables:", extra + "snapshot_new_tables:")
+        orders.write_text(text)
+    sources = {"inventory-to-lake": "inventory-dynamodb", "orders-to-snowflake": "orders-postgres"}
+    return {
+        "source": ["inventory-dynamodb", "orders-postgres"],
+        "destination": ["lake-s3", "snowflake-prod"],
+        "transform": sorted(transforms),
+        "pipeline": pipelines,
+        "_sources": sorted(sources[p] for p in pipelines),
+    }
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    estates(),
+    st.integers(1, 9),
+    st.sampled_from(["500-after-store", "500", "timeout-after-store", "502-html", "400-echo"]),
+)
+def test_any_estate_survives_a_fault_at_any_write_and_ends_exactly_as_described(estate, at, fault):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "estate"
+        expected = write_estate(root, estate)
+        expected.pop("_sources")
+        with running() as emulator, client_of(emulator, timeout=0.3) as client:
+            emulator.slow_seconds = 0.6
+            emulator.fail_on[at] = fault
+            first = apply(plan(project(root), client), client)
+            writes = sum(len(v) for v in expected.values())
+            assert first.ok == (at > writes)
+            assert apply(plan(project(root), client), client).ok
+            assert {k: emulator.names(k) for k in expected} == expected
+            assert all(c.action == "no-op" for c in plan(project(root), client).changes)
+            for pipe in emulator.objects["pipeline"].values():  # one entry per (transform, topic)
+                pairs = [(t["id"], t["topic"]) for t in pipe["transforms"]]
+                assert len(pairs) == len(set(pairs))
