@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
+from streamkap_config.capture import INCLUDE_KEYS
 from streamkap_config.definitions import ConnectorDefinition, Property, parse_definitions
 
 NAMESPACES = ("database", "ssh", "snapshot.read", "topic", "transforms.unwrap", "heartbeat")
@@ -129,6 +131,12 @@ def value_for(prop: Property) -> st.SearchStrategy[Any]:
     kind = prop.kind
     if prop.secret and kind == "string":
         return st.text("abcdef0123456789", min_size=6, max_size=12).map(SECRET_PREFIX.__add__)
+    if kind == "string" and prop.name.removesuffix(".user.defined") in INCLUDE_KEYS:
+        # An include list is a comma-separated list of regular expressions.
+        chars = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters=",\\")
+        return st.lists(st.text(chars, max_size=8), max_size=3).map(
+            lambda parts: ", ".join(re.escape(p) for p in parts)
+        )
     if kind == "string":
         return st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
     if kind == "integer":

@@ -53,23 +53,38 @@ def test_a_body_the_model_refuses_names_the_field_never_the_value():
 
 def test_references_in_the_envelope_are_resolved_and_masked():
     doc = {
-        "name": "orders-${env:STAGE}",
+        "name": "orders",
         "connector": "kafkadirect",
         "kc_cluster_id": "${env:CLUSTER}",
+        "tags": ["${env:TAG}"],
         "config": {"topic.prefix": "p", "topic.include.list": "t"},
     }
-    body = build_payload(doc, environ={"STAGE": "prod", "CLUSTER": "kc-9"})
+    body = build_payload(doc, environ={"TAG": "tag-prod", "CLUSTER": "kc-9"})
     sent = body.model_dump(mode="json", exclude_none=True)
-    assert sent["name"] == "orders-prod" and sent["kc_cluster_id"] == "kc-9"
+    assert sent["tags"] == ["tag-prod"] and sent["kc_cluster_id"] == "kc-9"
     shown = body.masked_dump()
-    assert shown["name"] == MASK and shown["kc_cluster_id"] == MASK
+    assert shown["tags"] == MASK and shown["kc_cluster_id"] == MASK
     assert "kc-9" not in repr(body)
     assert "prod" not in json.dumps(shown)
+    assert body.hidden_values() == {"kc-9", "tag-prod"}
+
+
+def test_a_reference_in_a_name_is_refused_not_resolved():
+    config = {"topic.prefix": "p", "topic.include.list": "t"}
+    doc = {"name": "orders-${env:STAGE}", "connector": "kafkadirect", "config": config}
+    with pytest.raises(ConfigValidationError) as caught:
+        build_payload(doc, environ={"STAGE": "prod"})
+    assert [(i.code, i.pointer) for i in caught.value.issues] == [("envelope", "/name")]
 
 
 def test_an_envelope_reference_resolving_to_nothing_fails_the_model():
     config = {"topic.prefix": "p", "topic.include.list": "t"}
-    doc = {"name": "${env:EMPTY}", "connector": "kafkadirect", "config": config}
+    doc = {
+        "name": "n",
+        "kc_cluster_id": "${env:EMPTY}",
+        "connector": "kafkadirect",
+        "config": config,
+    }
     with pytest.raises(ConfigValidationError) as caught:
         build_payload(doc, environ={"EMPTY": ""})
     assert [i.code for i in caught.value.issues] == ["envelope"]

@@ -98,7 +98,15 @@ def _snippet(data: bytes, secrets: Iterable[str | None], limit: int = _SNIPPET) 
     then cut: no transformation can bring a secret back together.
     """
     secrets = tuple(secrets)
-    text = scrub(data.decode("utf-8", "replace"), secrets)
+    text = data.decode("utf-8", "replace")
+    with contextlib.suppress(ValueError, RecursionError):
+        # JSON is shown re-encoded: no escape (\/, \u002d) can hide a secret's form.
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    if "%" in text:  # percent-encoded in any case (%2f, %2F): shown decoded
+        from urllib.parse import unquote
+
+        text = unquote(text)
+    text = scrub(text, secrets)
     folded = scrub(" ".join(text.split()), secrets)
     folded = "".join(c if c.isprintable() else "?" for c in folded)
     return folded if len(folded) <= limit else folded[: limit - 3] + "..."

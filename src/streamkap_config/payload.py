@@ -169,7 +169,7 @@ class CreateSourceRequest(Body):
     desired_state: (
         Literal["Pending", "Active", "Paused", "Stopped", "Pending Update", "Pending Delete"] | None
     ) = None
-    kc_cluster_id: str | None = None
+    kc_cluster_id: str | None = Field(default=None, min_length=1)
     tags: list[str] | None = None
 
 
@@ -182,7 +182,7 @@ class CreateDestinationRequest(Body):
     connector: str = Field(min_length=1)
     config: dict[str, Any]
     created_from: _CreatedFrom = "api"
-    kc_cluster_id: str | None = None
+    kc_cluster_id: str | None = Field(default=None, min_length=1)
     tags: list[str] | None = None
 
 

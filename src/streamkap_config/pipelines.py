@@ -122,6 +122,10 @@ def check_pipeline(run: Collector, data: Mapping[str, Any]) -> ValidationResult:
         bad((), "missing required field name", at_key=True)
     elif not isinstance(name, str) or not name.strip():
         bad(("name",), f"expected a non-empty string, got {describe_value(name)}")
+    else:
+        from .validate import check_name_is_literal
+
+        check_name_is_literal(run, name)
     for field in ("source", "destination"):
         if field not in data:
             bad((), f"missing required field {field}", at_key=True)

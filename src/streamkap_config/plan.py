@@ -124,9 +124,9 @@ class Plan:
         marks = {"create": "+", "update": "~", "no-op": "=", "blocked": "!"}
         lines = []
         for c in self.changes:
-            where = f" ({c.id})" if c.id else ""
+            where = f" ({printable(c.id)})" if c.id else ""
             why = " (secrets)" if c.secrets and not c.keys else ""
-            lines.append(f"{marks[c.action]} {c.action}{why} {c.kind} {c.name}{where}")
+            lines.append(f"{marks[c.action]} {c.action}{why} {c.kind} {printable(c.name)}{where}")
             for k in c.keys:
                 lines.append(f"    {k.key}: {_shown(k.before)} -> {_shown(k.after)}")
             if c.action == "update":
@@ -134,13 +134,21 @@ class Plan:
                     lines.append(f"    {key}: secret: sent again, not compared")
             for key in c.blocked_by:
                 lines.append(f"    {key}: set once at creation; the API cannot change it")
-        lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"warning: {printable(w)}" for w in self.warnings]
         s = self.summary
         lines.append(
             f"{s['create']} to create, {s['update']} to update, {s['no-op']} unchanged, "
             f"{s['blocked']} blocked"
         )
         return "\n".join(lines) + "\n"
+
+
+def printable(text: str) -> str:
+    """Names, ids and reasons from files and servers, control characters escaped: a name
+    holding a line break cannot forge a line of the plan."""
+    from .report import printable as escape
+
+    return escape(text)
 
 
 def _shown(value: Any) -> str:
@@ -268,7 +276,8 @@ def _config_change(
     tags = body.model_dump().get("tags")
     live_tags = list(getattr(current, "tags", []) or [])
     if tags is not None and sorted(tags) != sorted(live_tags):  # absent: the backend's stand
-        keys.append(KeyChange("tags", live_tags, tags))
+        shown = body.masked_dump().get("tags")  # from the environment: compared, never shown
+        keys.append(KeyChange("tags", MASK if shown == MASK else live_tags, shown))
     rotate = update_secrets and bool(not_compared)
     action = "blocked" if blocked else ("update" if keys or rotate else "no-op")
     return Change(
@@ -371,11 +380,14 @@ class ApplyResult:
         return self.failed is None
 
     def format(self) -> str:
-        lines = [f"done: {c.action} {c.kind} {c.name} ({ident})" for c, ident in self.done]
+        def what(c: Change) -> str:
+            return f"{c.action} {c.kind} {printable(c.name)}"
+
+        lines = [f"done: {what(c)} ({printable(ident)})" for c, ident in self.done]
         if self.failed is not None:
             change, reason = self.failed
-            lines.append(f"failed: {change.action} {change.kind} {change.name}: {reason}")
-            lines += [f"not done: {c.action} {c.kind} {c.name}" for c in self.not_done]
+            lines.append(f"failed: {what(change)}: {printable(reason)}")
+            lines += [f"not done: {what(c)}" for c in self.not_done]
             lines.append("run apply again: what was done is found by name and not repeated")
         return "\n".join(lines) + "\n"
 

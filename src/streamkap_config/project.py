@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .capture import captured_by
 from .issues import Collector, Issue
@@ -324,9 +324,16 @@ def check_project(reports: Sequence[FileReport], context: Sequence[_Entry] = ())
             by_name.setdefault((entry.kind, entry.doc.name), []).append(entry)
     found: dict[int, list[Issue]] = {}
 
-    def add(entry: _Entry, code: str, tokens: tuple[str, ...], text: str, hint: str | None) -> None:
+    def add(
+        entry: _Entry,
+        code: str,
+        tokens: tuple[str, ...],
+        text: str,
+        hint: str | None,
+        severity: Literal["error", "warning"] = "error",
+    ) -> None:
         run = Collector(entry.doc)
-        run.add(code, "error", tokens, text, hint=hint)
+        run.add(code, severity, tokens, text, hint=clip(hint))
         found.setdefault(id(entry), []).extend(run.issues)
 
     for (kind, name), group in by_name.items():
@@ -354,7 +361,7 @@ def check_project(reports: Sequence[FileReport], context: Sequence[_Entry] = ())
 def _check_pipeline(
     entry: _Entry,
     by_name: dict[tuple[str, str], list[_Entry]],
-    add: Callable[[_Entry, str, tuple[str, ...], str, str | None], None],
+    add: Callable[..., None],
 ) -> None:
     refs = references(entry.doc.data)
     carried: tuple[str, ...] = ()
@@ -382,7 +389,7 @@ def _resolve(
     entry: _Entry,
     ref: Reference,
     by_name: dict[tuple[str, str], list[_Entry]],
-    add: Callable[[_Entry, str, tuple[str, ...], str, str | None], None],
+    add: Callable[..., None],
 ) -> _Entry | None:
     if ref.name is None:
         return None
@@ -432,7 +439,7 @@ def _check_topics(
     entry: _Entry,
     ref: Reference,
     target: _Entry,
-    add: Callable[[_Entry, str, tuple[str, ...], str, str | None], None],
+    add: Callable[..., None],
 ) -> None:
     body = target.result.checked_body
     if body is None or target.result.connector is None:
@@ -441,13 +448,22 @@ def _check_topics(
     if captured is None:
         return
     include, prefix = captured
+    missed = 0
+    unsure: list[str] = []
     for n, topic in enumerate(ref.topics):
         name = topic[len(prefix) :] if prefix and topic.startswith(prefix) else None
         if prefix and name is None:
             ok, note = False, f"{target.result.connector} topics are written {prefix}<table>; "
         else:
-            ok, note = include.matches(name if name is not None else topic), ""
-        if not ok:
+            got = include.match(name if name is not None else topic)
+            if got is None:
+                unsure.append(topic)
+                continue
+            ok, note = got, ""
+        if ok:
+            continue
+        missed += 1
+        if missed <= MAX_TOPIC_ISSUES:
             add(
                 entry,
                 "topic-not-captured",
@@ -455,3 +471,35 @@ def _check_topics(
                 f'source "{ref.name}" does not capture topic "{topic}"',
                 f"{note}{include.key} is {', '.join(include.entries)}",
             )
+    if missed > MAX_TOPIC_ISSUES:
+        add(
+            entry,
+            "topic-not-captured",
+            (*ref.tokens, "topics"),
+            f"{missed - MAX_TOPIC_ISSUES} more topics are not captured by source "
+            f'"{ref.name}" (left out here)',
+            None,
+        )
+    if unsure:
+        add(
+            entry,
+            "topic-not-captured",
+            (*ref.tokens, "topics"),
+            f'{len(unsure)} topic(s) could not be checked against source "{ref.name}": its '
+            f"{include.key} has a pattern that backtracks without end",
+            "simplify the pattern (no repeat inside a repeat)",
+            "warning",
+        )
+
+
+#: The most topic-not-captured issues one reference gets; the rest are counted.
+MAX_TOPIC_ISSUES = 20
+#: The longest hint a cross-document issue quotes.
+MAX_HINT = 300
+
+
+def clip(text: str | None, limit: int = MAX_HINT) -> str | None:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[: limit - 40]}... ({len(text) - limit + 40:,} more characters)"

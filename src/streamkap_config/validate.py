@@ -262,6 +262,8 @@ def _validate(
     canonical, where = check_config(
         run, checker, config, config_tokens, mode, strict, no_plaintext_secrets
     )
+    if canonical is not None:
+        _check_include_lists(run, canonical, where)
     body: dict[str, Any] | None = None
     if canonical is not None and not doc.bare:
         body = {k: envelope[k] for k in spec.envelope_fields if envelope.get(k) is not None}
@@ -269,6 +271,32 @@ def _validate(
         if "created_from" in spec.fields and "created_from" not in body:
             body["created_from"] = "api"
     return _result(run, spec.name, code, checker, body, where)
+
+
+def _check_include_lists(
+    run: Collector, config: Mapping[str, Any], where: Mapping[str, Tokens]
+) -> None:
+    """Each entry of an include list must be a regular expression (Debezium refuses to
+    start otherwise)."""
+    from .capture import INCLUDE_KEYS, _parsed
+    from .refs import has_escape_or_reference
+
+    for key, value in config.items():
+        if key.removesuffix(".user.defined") not in INCLUDE_KEYS or not isinstance(value, str):
+            continue
+        if has_escape_or_reference(value):
+            continue  # read from the environment: checked when it is known
+        for entry, why in _parsed(value, key).errors:
+            shown = entry if len(entry) <= 60 else entry[:57] + "..."
+            run.add(
+                "type",
+                "error",
+                where.get(key, ("config",)),
+                f'include-list entry "{shown}" is not a regular expression: {why}',
+                key=key,
+                hint="the connector would refuse to start; escape a literal character "
+                "with a backslash (public\\.orders)",
+            )
 
 
 def _kind_of(run: Collector, data: Mapping[str, Any], given: str | None) -> str:
@@ -353,6 +381,21 @@ def _result(
     )
 
 
+def check_name_is_literal(run: Collector, name: str) -> None:
+    """A name is an object's identity for plan and apply: it is written, never read."""
+    from .refs import has_reference
+
+    if has_reference(name):
+        run.add(
+            "envelope",
+            "error",
+            ("name",),
+            "a name may not hold a ${env:...} reference: plan finds live objects by the "
+            "name as written, so every run would create the object again",
+            hint="write the name itself",
+        )
+
+
 def _check_envelope(
     run: Collector, spec: Kind, data: Mapping[str, Any], override: str | None, mode: Mode
 ) -> str | None:
@@ -378,6 +421,8 @@ def _check_envelope(
             ("name",),
             f"expected a non-empty string, got {describe_value(name)}",
         )
+    else:
+        check_name_is_literal(run, name)
 
     code_field = spec.code_field
     code: str | None = override

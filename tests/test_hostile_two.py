@@ -1,0 +1,193 @@
+"""Hostile input, round two (issue 25): secrets in server answers, ids in paths,
+patterns that backtrack, amplification. Each test fails without its fix; bounds are
+asserted by counts or generous limits, never by tight timings."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from emulator import TOKEN, running
+from streamkap_config import validate_document, validate_project
+from streamkap_config.client import StreamkapClient, _snippet, scrub
+from streamkap_config.plan import apply, plan
+
+TOKEN_TEXT = "tok/ABC+DEFGHIJKL"
+
+
+def pg(include: str, name: str = "pg") -> dict:
+    return {
+        "kind": "source",
+        "name": name,
+        "connector": "postgresql",
+        "config": {
+            "database": {"hostname": "h", "port": 5432, "user": "u", "password": "${env:PW}"},
+            "database.dbname": "d",
+            "schema.include.list": "public",
+            "table.include.list": include,
+        },
+    }
+
+
+def pipeline(topics: list[str], source: str = "pg") -> dict:
+    return {
+        "kind": "pipeline",
+        "name": "p",
+        "source": {"name": source, "topics": topics},
+        "destination": {"id": "d1", "connector": "snowflake", "name": "wh"},
+    }
+
+
+def codes(result) -> list[tuple[str, str]]:
+    return [
+        (i.code, i.severity) for r in result.reports for _, res in r.documents for i in res.issues
+    ]
+
+
+class TestSecretsInServerAnswers:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            " " * 630 + TOKEN_TEXT,  # past the old 640-byte window, and the 80-character cut
+            json.dumps({"echo": TOKEN_TEXT}).replace("/", "\\/"),
+            json.dumps({"echo": TOKEN_TEXT}).replace("+", "\\u002b"),
+            "token=tok%2fABC%2BDEFGHIJKL",
+            "token=tok%2FABC%2BDEFGHIJKL",
+            "tok/ABC+DEF\n   GHIJKL",
+        ],
+    )
+    def test_a_token_is_cut_out_in_every_form_after_every_transformation(self, body):
+        for limit in (80, 4000):
+            shown = _snippet(body.encode(), (TOKEN_TEXT, "tok/ABC+DEF GHIJKL"), limit=limit)
+            assert "DEFGHIJ" not in shown and "GHIJKL" not in shown, shown
+            assert "ABC" not in shown, shown
+
+    def test_scrub_takes_the_longest_form_first(self):
+        assert scrub("a secret-long one", ["secret", "secret-long"]) == "a ******** one"
+
+
+class TestIdsFromTheServer:
+    def test_a_hostile_live_id_goes_into_one_encoded_segment_and_apply_keeps_its_report(
+        self, monkeypatch, tmp_path
+    ):
+        monkeypatch.setenv("PW", "pw-secret-7")
+        (tmp_path / "pg.source.yaml").write_text(json.dumps(pg(r"public\.orders")))
+        with running() as emulator:
+            client = StreamkapClient(emulator.url, token=TOKEN, backoff=0.01)
+            project = validate_project([tmp_path / "pg.source.yaml"], root=tmp_path)
+            apply(plan(project, client), client)
+            (obj,) = emulator.objects["source"].values()
+            for hostile in ("../../admin/delete?all=1#", "a\nb", "a\x1bb"):
+                emulator.objects["source"] = {hostile: {**obj, "id": hostile, "name": "pg"}}
+                emulator.secrets[hostile] = {}
+                (tmp_path / "pg.source.yaml").write_text(json.dumps(pg(r"public\.other")))
+                project = validate_project([tmp_path / "pg.source.yaml"], root=tmp_path)
+                the_plan = plan(project, client)
+                text = the_plan.format()
+                assert text.splitlines()[0].startswith("~ update source pg (")
+                assert "\x1b" not in text and text.count("\n") == len(text.splitlines())
+                result = apply(the_plan, client)
+                assert result.ok, result.failed
+                put = [p for m, p in emulator.requests if m == "PUT"][-1]
+                assert put.startswith("/sources/") and put.split("?")[0].count("/") == 2
+                assert "\x1b" not in result.format()
+                assert len(result.format().splitlines()) == 1
+            client.close()
+
+
+class TestNamesFromTheEnvironment:
+    def test_a_reference_in_a_name_is_refused(self):
+        doc = {**pg(r"public\.orders"), "name": "${env:NAME}"}
+        result = validate_document(doc)
+        assert [(i.code, i.pointer) for i in result.errors] == [("envelope", "/name")]
+        assert "every run would create the object again" in result.errors[0].message
+        pipe = {**pipeline(["public.orders"]), "name": "orders-${env:ENV}"}
+        assert [i.code for i in validate_document(pipe).errors] == ["envelope"]
+
+
+class TestIncludeLists:
+    @pytest.mark.parametrize(
+        ("include", "why"),
+        [
+            (r"public\.(a", "missing )"),
+            ("a{99999999999}", "too large"),
+            ("(" * 2000 + "a" + ")" * 2000, "nested too deeply"),
+        ],
+    )
+    def test_an_include_list_that_is_no_regex_is_an_error_at_its_key(self, include, why):
+        result = validate_document(pg(include))
+        (issue,) = result.errors
+        assert issue.code == "type" and issue.key == "table.include.list.user.defined"
+        assert why in issue.message and len(issue.message) < 200
+
+    def test_a_backtracking_pattern_is_checked_in_bounded_time(self, tmp_path):
+        files = []
+        for name, doc in (("pg", pg("(a+)+b")), ("p", pipeline(["a" * 40, "aab"]))):
+            files.append(tmp_path / f"{name}.yaml")
+            files[-1].write_text(json.dumps(doc))
+        start = time.monotonic()
+        result = validate_project(files, root=tmp_path)
+        assert time.monotonic() - start < 30  # > 60 s with re; generous on a noisy machine
+        issues = [i for r in result.reports for _, res in r.documents for i in res.issues]
+        assert [(i.code, i.pointer) for i in issues if i.code == "topic-not-captured"] == [
+            ("topic-not-captured", "/source/topics/0")
+        ]
+
+    def test_a_pattern_that_runs_out_of_time_makes_a_warning_not_a_verdict(
+        self, tmp_path, monkeypatch
+    ):
+        import streamkap_config.capture as capture
+
+        monkeypatch.setattr(capture, "MATCH_SECONDS", 1e-9)
+        capture._parsed.cache_clear()
+        files = []
+        for name, doc in (("pg", pg("(x+x+)+y")), ("p", pipeline(["x" * 3000 + "z"] * 3))):
+            files.append(tmp_path / f"{name}.yaml")
+            files[-1].write_text(json.dumps(doc))
+        result = validate_project(files, root=tmp_path)
+        issues = [i for r in result.reports for _, res in r.documents for i in res.issues]
+        slow = [i for i in issues if i.code == "topic-not-captured"]
+        assert [(i.severity, i.pointer) for i in slow] == [("warning", "/source/topics")]
+        assert "3 topic(s) could not be checked" in slow[0].message
+        capture._parsed.cache_clear()
+
+
+class TestAmplification:
+    def test_hints_and_issue_counts_are_capped(self, tmp_path):
+        include = ", ".join(f"public\\.t{n}" for n in range(5000))  # a 60 KB include list
+        files = []
+        for name, doc in (("pg", pg(include)), ("p", pipeline([f"x.y{n}" for n in range(500)]))):
+            files.append(tmp_path / f"{name}.yaml")
+            files[-1].write_text(json.dumps(doc))
+        result = validate_project(files, root=tmp_path)
+        issues = [i for r in result.reports for _, res in r.documents for i in res.issues]
+        missed = [i for i in issues if i.code == "topic-not-captured"]
+        assert len(missed) == 21
+        assert any("480 more topics are not captured" in i.message for i in missed)
+        assert all(len(i.hint or "") <= 300 for i in missed)
+        assert sum(len(i.message) + len(i.hint or "") for i in issues) < 20_000
+
+
+class TestTagsFromTheEnvironment:
+    def test_a_tag_read_from_the_environment_is_compared_but_never_shown(
+        self, monkeypatch, tmp_path
+    ):
+        monkeypatch.setenv("PW", "pw-secret-7")
+        monkeypatch.setenv("TAG", "tag-from-env-1")
+        doc = {**pg(r"public\.orders"), "tags": ["${env:TAG}"]}
+        (tmp_path / "pg.yaml").write_text(json.dumps(doc))
+        with running() as emulator:
+            client = StreamkapClient(emulator.url, token=TOKEN, backoff=0.01)
+            project = validate_project([tmp_path / "pg.yaml"], root=tmp_path)
+            assert apply(plan(project, client), client).ok
+            assert emulator.named("source", "pg")["tags"] == ["tag-from-env-1"]
+            assert not plan(project, client).has_changes
+            monkeypatch.setenv("TAG", "tag-from-env-2")
+            changed = plan(project, client)
+            (change,) = changed.changes
+            assert [k.key for k in change.keys] == ["tags"]
+            shown = changed.format() + json.dumps(changed.as_dict())
+            assert "tag-from-env" not in shown and "********" in shown
+            client.close()
