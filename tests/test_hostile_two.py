@@ -191,3 +191,161 @@ class TestTagsFromTheEnvironment:
             shown = changed.format() + json.dumps(changed.as_dict())
             assert "tag-from-env" not in shown and "********" in shown
             client.close()
+
+
+def validate_cli(*args: str, cwd, timeout: float = 120):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "STREAMKAP_CONFIG_CACHE": str(cwd / "cache")}
+    command = str(Path(sys.executable).parent / "streamkap-validate")
+    out = subprocess.run(
+        [command, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
+    )
+    assert "Traceback" not in out.stdout + out.stderr, out.stderr[-2000:]
+    return out
+
+
+EXAMPLE_SOURCE = """name: s
+connector: kafkadirect
+config:
+  topic.prefix: p
+  topic.include.list: t
+"""
+
+
+def remove_chain(top, name: str, levels: int) -> None:
+    """Remove ``levels`` folders each named ``name`` inside the one before, without recursion."""
+    import os
+
+    fds = [os.open(top, os.O_RDONLY)]
+    try:
+        for _ in range(levels - 1):
+            fds.append(os.open(name, os.O_RDONLY, dir_fd=fds[-1]))
+        for fd in reversed(fds):
+            os.rmdir(name, dir_fd=fd)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+class TestManyDocumentsAndDeepTrees:
+    def test_a_file_of_endless_documents_is_refused_at_the_cap_not_read_quadratically(
+        self, tmp_path
+    ):
+        from streamkap_config.loaders import load_text
+
+        text = "*alias-free\n" if False else ""
+        text += "---\n" * 1_300_000  # 5 MiB of empty documents
+        start = time.monotonic()
+        loaded = load_text(text.encode(), "many.yaml")
+        assert time.monotonic() - start < 30  # minutes before, when each document rescanned
+        (issue,) = loaded.issues
+        assert issue.code == "parse-error" and "more than 10,000 YAML documents" in issue.message
+
+    def test_many_documents_under_the_cap_cost_a_scan_of_the_text_once(self, monkeypatch):
+        import streamkap_config.loaders.yaml_reader as reader
+        from streamkap_config.loaders import load_text
+
+        scans = []
+        original = reader._Builder.__init__
+
+        def counting(self, *args, **kwargs):
+            scans.append(kwargs.get("aliases"))
+            original(self, *args, **kwargs)
+
+        monkeypatch.setattr(reader._Builder, "__init__", counting)
+        text = ("---\n" + EXAMPLE_SOURCE.replace("name: s", "name: s-*x")) * 3
+        loaded = load_text(text.encode(), "three.yaml")
+        assert len(loaded.documents) == 3 and scans == [True, True, True]
+
+    def test_an_unreadable_or_deep_folder_in_the_project_is_a_warning_not_a_crash(self, tmp_path):
+        import os
+
+        (tmp_path / ".git").mkdir()
+        (tmp_path / "sources").mkdir()
+        (tmp_path / "sources" / "s.yaml").write_text(EXAMPLE_SOURCE)
+        deep = tmp_path / "deep"
+        deep.mkdir()
+        fd = os.open(deep, os.O_RDONLY)
+        try:  # 1,100 levels: os.walk recursed once per level
+            for _ in range(1100):
+                os.mkdir("d", dir_fd=fd)
+                nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = nxt
+        finally:
+            os.close(fd)
+        long = tmp_path / "volume"  # past PATH_MAX: unreadable even for root, like pgdata/
+        long.mkdir()
+        fd = os.open(long, os.O_RDONLY)
+        try:
+            for _ in range(18):
+                os.mkdir("v" * 250, dir_fd=fd)
+                nxt = os.open("v" * 250, os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = nxt
+        finally:
+            os.close(fd)
+        try:
+            out = validate_cli("sources/s.yaml", cwd=tmp_path)
+        finally:
+            remove_chain(deep, "d", 1100)  # pytest's own clean-up recurses once per level
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "1 file, 1 source: 0 errors" in out.stdout
+        assert "warning: skipped deep/" in out.stderr and "deeper than 64 levels" in out.stderr
+        assert (
+            "warning: skipped volume/" in out.stderr and "cannot read the directory" in out.stderr
+        )
+        out = validate_cli("volume", cwd=tmp_path)  # named: an error, never "0 errors"
+        assert out.returncode == 2 and "cannot read the directory" in out.stdout
+
+
+class TestOptionsAndSmallThings:
+    def test_max_bytes_has_a_ceiling(self, tmp_path):
+        out = validate_cli("--max-bytes", str(10**15), "-", cwd=tmp_path)
+        assert out.returncode == 2 and "--max-bytes must be between 1 and" in out.stderr
+
+    def test_an_empty_directory_named_like_a_file_is_an_error(self, tmp_path):
+        (tmp_path / "x.source.yaml").mkdir()
+        out = validate_cli("x.source.yaml", cwd=tmp_path)
+        assert out.returncode == 2 and "is a directory, not a file" in out.stdout
+
+    def test_a_nan_from_the_server_keeps_the_plan_json_valid(self):
+        from streamkap_config.plan import Change, KeyChange, Plan
+
+        the_plan = Plan(
+            (Change("source", "s", "update", "s1", (KeyChange("k", float("nan"), "1"),)),)
+        )
+        text = json.dumps(the_plan.as_dict(), allow_nan=False)
+        assert json.loads(text)["changes"][0]["keys"][0]["before"] == "nan"
+        assert 'k: "nan" -> "1"' in the_plan.format()
+
+    def test_a_temp_file_sweep_never_follows_a_linked_folder(self, tmp_path):
+        import os
+
+        from streamkap_config.cache import _sweep
+
+        target = tmp_path / "elsewhere"
+        target.mkdir()
+        old = target / ".x.tmp"
+        old.write_text("someone's")
+        os.utime(old, (time.time() - 7200, time.time() - 7200))
+        link = tmp_path / "cache-code"
+        link.symlink_to(target)
+        _sweep(link)
+        assert old.exists()
+        _sweep(target)
+        assert not old.exists()
+
+    def test_a_long_retry_after_names_the_wait_and_the_deadline(self):
+        from streamkap_config.errors import ApiError
+
+        client = StreamkapClient("http://127.0.0.1:9", token="t", deadline=60)
+        with pytest.raises(
+            ApiError, match=r"would take 30 s more, past the deadline \(\d+ s left of 60 s\)"
+        ):
+            client._wait(30, time.monotonic() + 20, "GET", "http://127.0.0.1:9/x")
+        client.close()

@@ -658,6 +658,8 @@ def _sweep(folder: Path) -> None:
     import time
 
     cutoff = time.time() - _TEMP_MAX_AGE
+    if folder.is_symlink():
+        return  # never sweep where a link points: that may be anyone's folder
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             if entry.name.startswith(".") and entry.name.endswith(".tmp"):

@@ -409,8 +409,15 @@ class StreamkapClient:
             return Response(response.status_code, response.headers, b"".join(chunks))
 
     def _wait(self, delay: float, deadline: float, method: str, shown: str) -> None:
-        if time.monotonic() + delay >= deadline:
-            raise ApiError(method, shown, None, f"no answer within {self.deadline:g} s")
+        left = deadline - time.monotonic()
+        if delay >= left:
+            raise ApiError(
+                method,
+                shown,
+                None,
+                f"retrying would take {delay:g} s more, past the deadline "
+                f"({max(0.0, left):.0f} s left of {self.deadline:g} s)",
+            )
         time.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:

@@ -57,7 +57,7 @@ class KeyChange:
     after: Any
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "before": self.before, "after": self.after}
+        return {"key": self.key, "before": json_safe(self.before), "after": json_safe(self.after)}
 
 
 @record(frozen=True)
@@ -151,8 +151,20 @@ def printable(text: str) -> str:
     return escape(text)
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite number (a server may send NaN) as its text: JSON
+    has no NaN, and ``plan --format json`` must stay valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value
+
+
 def _shown(value: Any) -> str:
-    return "(absent)" if value is None else json.dumps(value, ensure_ascii=False)
+    return "(absent)" if value is None else json.dumps(json_safe(value), ensure_ascii=False)
 
 
 def normal(value: Any) -> Any:

@@ -82,20 +82,39 @@ def is_streamkap_file(path: Path, root: Path) -> bool:
     return any(part in _FOLDERS for part in parts)
 
 
-def project_files(root: Path) -> list[str]:
-    """Every Streamkap file under ``root``, sorted; nested projects are left out."""
-    found: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".") and d not in _SKIP and not (here / d / LOCK_FILE).is_file()
-        )
-        for name in files:
-            path = here / name
-            if not name.startswith(".") and path.is_file() and is_streamkap_file(path, root):
-                found.append(str(path))
+def relative(path: str) -> str:
+    """``path`` relative to the current directory when below it, else as it is."""
+    try:
+        here = os.getcwd()
+        full = os.path.abspath(path)
+    except OSError:
+        return path
+    if full == here or not full.startswith(here.rstrip(os.sep) + os.sep):
+        return path
+    return os.path.relpath(full, here)
+
+
+def project_files(root: Path, on_error: Callable[[str, str], None] | None = None) -> list[str]:
+    """Every Streamkap file under ``root``, sorted; nested projects are left out.
+
+    A folder that cannot be read (another user's database volume) or that is
+    nested too deeply is skipped and passed to ``on_error(path, reason)``.
+    """
+    from .loaders.common import walk
+
+    def keep(folder: str, name: str) -> bool:
+        if name.startswith(".") or name in _SKIP:
+            return False
+        try:
+            return not os.path.isfile(os.path.join(folder, name, LOCK_FILE))
+        except OSError:
+            return True
+
+    found = [
+        path
+        for path in walk(str(root), on_error or (lambda path, reason: None), keep)
+        if not os.path.basename(path).startswith(".") and is_streamkap_file(Path(path), root)
+    ]
     return sorted(found)
 
 
@@ -106,6 +125,8 @@ class ProjectResult:
     reports: list[FileReport]
     project: list[FileReport] = field(default_factory=list)
     root: Path | None = None
+    # Folders of the project (outside the files given) that could not be read.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -211,7 +232,12 @@ def validate_project(
             reports.append(_in_memory(item))
     wanted = {_real(p) for p in (report_for if report_for is not None else paths)}
     wanted |= {_real(r.path) for r in reports}
-    in_root = project_files(Path(root)) if root is not None else []
+    skipped: list[str] = []
+
+    def skip(path: str, reason: str) -> None:
+        skipped.append(f"skipped {relative(path)}: {reason}")
+
+    in_root = project_files(Path(root), skip) if root is not None else []
     context: list[_Entry] = []  # documents of files read only for the checks across files
 
     def read(path: str) -> FileReport | LoadedFile | None:
@@ -244,7 +270,7 @@ def validate_project(
     shown = [r for r in reports if _real(r.path) in wanted]
     validated_later = {id(e.report): e.report for e in context if e.report.documents}
     built = [*reports, *validated_later.values()]  # a file's entries share its report
-    return ProjectResult(shown, built, Path(root) if root is not None else None)
+    return ProjectResult(shown, built, Path(root) if root is not None else None, skipped)
 
 
 def _notices(used: dict[int, tuple[str, Any]]) -> list[tuple[str, list[str]]]:

@@ -25,7 +25,6 @@ What a careful reader needs and the usual libraries do not give:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -44,6 +43,7 @@ from .common import (
     ParseError,
     decode,
     real_path,
+    walk,
 )
 
 _LIST_KEYS = frozenset(LIST_KEYS)
@@ -181,22 +181,19 @@ def iter_files(
         seen.add(real)
         return True
 
-    def unreadable(exc: OSError) -> None:
+    def report(path: str, reason: str) -> None:
         if on_error is not None:
-            on_error(exc.filename or "?", f"cannot read the directory: {exc.strerror or exc}")
+            on_error(path, reason)
 
     for given in paths:
-        if os.path.isdir(given):
-            found = []
-            for root, dirs, files in os.walk(given, onerror=unreadable):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in files:
-                    if Path(name).suffix.lower() not in EXTENSIONS or name.startswith("."):
-                        continue
-                    path = os.path.join(root, name)
-                    with contextlib.suppress(OSError):
-                        if stat.S_ISREG(os.stat(path).st_mode):
-                            found.append(path)
+        if os.path.isdir(given) and Path(given).suffix.lower() in EXTENSIONS:
+            report(given, "is a directory, not a file")  # x.source.yaml/ is no file to check
+        elif os.path.isdir(given):
+            found = [
+                path
+                for path in walk(given, report)
+                if Path(path).suffix.lower() in EXTENSIONS and not Path(path).name.startswith(".")
+            ]
             yield from (f for f in sorted(found) if first_time(f))
         elif first_time(given):
             yield given

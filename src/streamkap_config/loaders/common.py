@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..document import Document, Tokens
@@ -12,6 +13,7 @@ from ..issues import Issue, pointer_label, to_pointer
 from ..records import field, record
 
 __all__ = [
+    "BYTES_CEILING",
     "DEFAULT_LIMITS",
     "DEPTH_CEILING",
     "EXTENSIONS",
@@ -30,6 +32,8 @@ EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
 #: The deepest nesting any reader accepts, whatever ``max_depth`` asks: deeper than
 #: this a recursive reader could exhaust the stack.
 DEPTH_CEILING = 256
+#: The largest --max-bytes: a file is read whole into memory.
+BYTES_CEILING = 256 * 1024 * 1024
 
 
 @record(frozen=True)
@@ -39,12 +43,13 @@ class Limits:
     max_bytes: int = 5 * 1024 * 1024
     max_depth: int = 64
     max_nodes: int = 200_000  # after alias expansion
+    max_documents: int = 10_000  # YAML documents (``---``) in one file
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_depth <= DEPTH_CEILING:
             raise ValueError(f"max_depth must be between 1 and {DEPTH_CEILING}")
-        if self.max_bytes < 1:
-            raise ValueError("max_bytes must be positive")
+        if not 1 <= self.max_bytes <= BYTES_CEILING:
+            raise ValueError(f"max_bytes must be between 1 and {BYTES_CEILING:,}")
 
 
 def too_deep(data: Any, max_depth: int) -> tuple[str, ...] | None:
@@ -138,3 +143,42 @@ def real_path(path: str) -> str:
     """The real path of a file, to know a file reached twice (memoised: a run asks about
     each path several times); ``-`` and names in angle brackets stand for themselves."""
     return path if path in ("-", "<stdin>") or path.startswith("<") else os.path.realpath(path)
+
+
+#: How deep a directory walk goes; deeper folders are skipped with a warning.
+WALK_DEPTH = 64
+
+
+def walk(
+    top: str,
+    on_error: Callable[[str, str], None],
+    keep_dir: Callable[[str, str], bool] = lambda folder, name: not name.startswith("."),
+    max_depth: int = WALK_DEPTH,
+) -> Iterator[str]:
+    """Every regular file under ``top``, folders in sorted order; iterative, so no tree
+    is too deep for it. A folder that cannot be read, and a folder past ``max_depth``,
+    goes to ``on_error(path, reason)`` and is skipped: never an exception, never silence.
+    Links to folders are not followed (a loop cannot hold a run)."""
+    stack: list[tuple[str, int]] = [(top, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as found:
+                entries = sorted(found, key=lambda e: e.name)
+        except OSError as exc:
+            on_error(folder, f"cannot read the directory: {exc.strerror or exc}")
+            continue
+        below: list[str] = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if keep_dir(folder, entry.name):
+                        below.append(entry.path)
+                elif entry.is_file():  # a FIFO or a device would block the run
+                    yield entry.path
+            except OSError as exc:
+                on_error(entry.path, f"cannot read it: {exc.strerror or exc}")
+        if below and depth + 1 > max_depth:
+            on_error(folder, f"folders nested deeper than {max_depth} levels were not read")
+            continue
+        stack.extend((path, depth + 1) for path in reversed(below))

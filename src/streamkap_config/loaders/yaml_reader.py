@@ -283,10 +283,16 @@ def read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list[
 
     loader = _loader_class(yaml)(text)
     result: list[tuple[Any, Positions, list[Issue]]] = []
+    aliases = "*" in text  # once for the file: once a document made many files quadratic
     try:
         while loader.check_node():
+            if len(result) >= limits.max_documents:
+                raise ParseError(
+                    f"more than {limits.max_documents:,} YAML documents in one file",
+                    hint="split the file",
+                )
             root = loader.get_node()
-            builder = _Builder(yaml, limits, aliases="*" in text)
+            builder = _Builder(yaml, limits, aliases=aliases)
             if root is None:
                 result.append((None, builder.positions, []))
                 continue
