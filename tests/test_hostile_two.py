@@ -349,3 +349,48 @@ class TestOptionsAndSmallThings:
         ):
             client._wait(30, time.monotonic() + 20, "GET", "http://127.0.0.1:9/x")
         client.close()
+
+
+class TestEchoes:
+    def test_a_server_echoing_numbers_and_booleans_as_json_types_is_no_difference(self, tmp_path):
+        from conftest import ROOT
+
+        root = ROOT / "examples" / "project"
+        from streamkap_config.project import project_files
+
+        env = {
+            "PG_PASSWORD": "a",
+            "AWS_ACCESS_KEY_ID": "b",
+            "AWS_SECRET_ACCESS_KEY": "c",
+            "SNOWFLAKE_PRIVATE_KEY": "d",
+        }
+        project = validate_project(project_files(root), root=root)
+        with running() as emulator:
+            client = StreamkapClient(emulator.url, token=TOKEN, backoff=0.01)
+            assert apply(plan(project, client, environ=env), client, environ=env).ok
+            for kind in ("source", "destination", "transform"):
+                for obj in emulator.objects[kind].values():
+                    for key, value in obj["config"].items():  # "5432" -> 5432, "true" -> True
+                        if isinstance(value, str) and value.isdigit():
+                            obj["config"][key] = int(value)
+                        elif value in ("true", "false"):
+                            obj["config"][key] = value == "true"
+            again = plan(project, client, environ=env)
+            assert again.summary["no-op"] == 7, again.format()
+            client.close()
+
+    def test_many_live_objects_of_one_name_make_one_short_warning(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("PW", "x")
+        (tmp_path / "pg.yaml").write_text(json.dumps(pg(r"public\\.orders")))
+        project = validate_project([tmp_path / "pg.yaml"], root=tmp_path)
+        with running() as emulator:
+            for _ in range(300):
+                obj = emulator.seed(
+                    "source", {"name": "x", "connector": "postgresql", "config": {}}
+                )
+                emulator.objects["source"][obj["id"]]["name"] = "pg"  # twins, as a lax API makes
+            client = StreamkapClient(emulator.url, token=TOKEN, backoff=0.01)
+            (warning,) = plan(project, client).warnings
+            assert warning.startswith("300 live sources are named 'pg'")
+            assert "and 295 more" in warning and len(warning) < 300
+            client.close()

@@ -222,7 +222,8 @@ def plan(
         kind, name = result.kind, doc.name or ""
         live = client.list(kind, name)
         if len(live) > 1:
-            ids = ", ".join(o.id for o in live)
+            ids = ", ".join(printable(o.id) for o in live[:5])
+            ids += f" and {len(live) - 5} more" if len(live) > 5 else ""
             warnings.append(
                 f"{len(live)} live {kind}s are named {name!r} ({ids}): the first is used"
             )
