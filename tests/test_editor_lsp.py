@@ -1,9 +1,11 @@
 """The editor schemas in the real yaml-language-server (the server behind VS Code's
 YAML extension), driven over stdio as an editor drives it.
 
-`.ci/run` installs the server from the npm registry into `.ci/lsp/`; elsewhere set
-YAML_LANGUAGE_SERVER or put `yaml-language-server` on PATH. Skipped, with that
-reason, only where node is absent.
+The server is found through YAML_LANGUAGE_SERVER, in `.ci/lsp/` or on PATH; where it
+is none of these, the tests install the pinned version with npm into `.ci/lsp/` the
+first time (under a file lock: one install, whichever worker comes first), so the
+README's test command passes on a fresh machine. Skipped, with that reason, only
+where node or npm is absent.
 """
 
 from __future__ import annotations
@@ -33,6 +35,39 @@ def _server() -> str | None:
         if candidate and Path(candidate).exists():
             return candidate
     return None
+
+
+LSP_VERSION = "1.25.0"  # the version .ci/run installs
+
+
+def _install() -> str | None:
+    """Install the pinned server into .ci/lsp/ (once: later runs find it there)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    from filelock import FileLock
+
+    target = ROOT / ".ci" / "lsp"
+    target.mkdir(parents=True, exist_ok=True)
+    binary = target / "node_modules" / ".bin" / "yaml-language-server"
+    with FileLock(str(target / ".install.lock"), timeout=900):
+        if not binary.exists():
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--silent",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    f"yaml-language-server@{LSP_VERSION}",
+                ],
+                cwd=target,
+                capture_output=True,
+                timeout=900,
+                check=False,
+            )
+    return str(binary) if binary.exists() else None
 
 
 pytestmark = [
@@ -136,11 +171,13 @@ class Server:
 
 @pytest.fixture(scope="module")
 def lsp(tmp_path_factory):
-    command = _server()
+    command = _server() or _install()
     if command is None:
+        if shutil.which("npm") is None:
+            pytest.skip("needs npm to install yaml-language-server (or set YAML_LANGUAGE_SERVER)")
         pytest.fail(
-            "yaml-language-server not found: npm install --prefix .ci/lsp "
-            "yaml-language-server@1.25.0 (as .ci/run does), or set YAML_LANGUAGE_SERVER"
+            f"yaml-language-server could not be installed: npm install --prefix .ci/lsp "
+            f"yaml-language-server@{LSP_VERSION} (as .ci/run does), or set YAML_LANGUAGE_SERVER"
         )
     root = tmp_path_factory.mktemp("workspace")
     editor = root / ".streamkap" / "editor"
