@@ -34,8 +34,9 @@ Faults on demand, consumed one per matching request from ``faults``
 (``(method, kind)`` -> list) or by the number of the write (``fail_on``):
 ``"500-after-store"`` (the object is stored, then a 500),
 ``"timeout-after-store"`` (stored, then no answer for ``slow_seconds``),
-``"429"`` (``Retry-After: 0``), ``"500"``, ``"502-html"`` (a proxy's page),
-``"400-echo"`` and ``"422-echo"`` (a refusal quoting the config it was sent).
+``"429"`` (``Retry-After: 0``), ``"429-slow"`` (``Retry-After: 1``), ``"500"``,
+``"502-html"`` (a proxy's page), ``"400-echo"`` and ``"422-echo"`` (a refusal quoting
+the config it was sent).
 """
 
 from __future__ import annotations
@@ -134,6 +135,11 @@ class Emulator(LocalServer):
         self.revoke_after: int | None = None  # writes after which every token is revoked once
         self.fail_on: dict[int, str] = {}  # write number (from 1) -> fault
         self.duplicate_status = 422
+        self.latency = 0.0  # seconds added to every answer (benchmarks)
+        self.in_flight = 0
+        self.limited: list[float] = []  # when each 429 was sent
+        self.started: list[float] = []  # when each request arrived
+        self.max_in_flight = 0  # the most requests under way at once
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         super().__init__(self._handler())
@@ -356,6 +362,20 @@ class Emulator(LocalServer):
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    @contextmanager
+    def counted(self) -> Iterator[None]:
+        with self.lock:
+            self.started.append(time.monotonic())
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            yield
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         emulator = self
 
@@ -393,8 +413,11 @@ class Emulator(LocalServer):
                 self.send_json(exc.status, {"detail": exc.detail})
 
             def send_fault(self, fault: str | None) -> bool:
-                if fault == "429":
-                    self.send_json(429, {"detail": "slow down"}, {"Retry-After": "0"})
+                if fault in ("429", "429-slow"):
+                    wait = "0" if fault == "429" else "1"
+                    with emulator.lock:
+                        emulator.limited.append(time.monotonic())
+                    self.send_json(429, {"detail": "slow down"}, {"Retry-After": wait})
                 elif fault == "500":
                     self.send_json(500, {"detail": "internal error"})
                 elif fault == "502-html":
@@ -409,6 +432,10 @@ class Emulator(LocalServer):
                 return True
 
             def do_GET(self) -> None:
+                with emulator.counted():
+                    self.get()
+
+            def get(self) -> None:
                 kind, ident, query = self.route()
                 emulator.requests.append(("GET", self.path))
                 if kind is None:
@@ -520,10 +547,14 @@ class Emulator(LocalServer):
                     token = issue_token(emulator)
                     self.send_json(200, {"accessToken": token, "expiresIn": 3600})
                     return
-                self.write()
+                self.counted_write()
 
-            do_PUT = write
-            do_DELETE = write
+            def counted_write(self) -> None:
+                with emulator.counted():
+                    self.write()
+
+            do_PUT = counted_write
+            do_DELETE = counted_write
 
         return Handler
 

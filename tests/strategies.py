@@ -133,7 +133,12 @@ def value_for(prop: Property) -> st.SearchStrategy[Any]:
         return st.text("abcdef0123456789", min_size=6, max_size=12).map(SECRET_PREFIX.__add__)
     if kind == "string" and prop.name.removesuffix(".user.defined") in INCLUDE_KEYS:
         # An include list is a comma-separated list of regular expressions.
-        chars = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters=",\\")
+        # No white space: the reader trims each entry, which would cut an escape in two.
+        chars = st.characters(
+            codec="utf-8",
+            exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp"),
+            exclude_characters=",\\\x85",
+        )
         return st.lists(st.text(chars, max_size=8), max_size=3).map(
             lambda parts: ", ".join(re.escape(p) for p in parts)
         )

@@ -54,7 +54,7 @@ def main() -> int:
             print(f"$ streamkap-config {' '.join(args)}\n{text}\n# exit {out.returncode}\n")
 
         run("plan", "project")
-        run("apply", "--yes", "project")
+        run("apply", "--yes", "--parallelism", "1", "project")  # ids in plan order
         run("plan", "project")
         source = project / "sources" / "orders-postgres.yaml"
         text = source.read_text()
@@ -70,7 +70,15 @@ def main() -> int:
         run("plan", "project")
         run("plan", "--update-secrets", "project", PG_PASSWORD="pg-rotated")
         emulator.fail_on[emulator.writes + 1] = "422-echo"
-        run("apply", "--yes", "--update-secrets", "project", PG_PASSWORD="pg-rotated")
+        run(
+            "apply",
+            "--yes",
+            "--update-secrets",
+            "--parallelism",
+            "1",
+            "project",
+            PG_PASSWORD="pg-rotated",
+        )
     shutil.rmtree(work)
     return 0
 

@@ -44,7 +44,7 @@ from .records import record
 if TYPE_CHECKING:
     from .endpoints import Endpoint
     from .resources import Resource
-from .errors import ApiError, StreamkapConfigError
+from .errors import ApiError, ListingTooLargeError, StreamkapConfigError
 
 __all__ = ["DEFAULT_API_URL", "MAX_RESPONSE_BYTES", "ConnectorsResponse", "StreamkapClient"]
 
@@ -200,7 +200,8 @@ class StreamkapClient:
         self.max_bytes = max_bytes
         # Renew an issued token this many seconds before it expires.
         self.renew_before = renew_before
-        self._deadline_at = float("inf")  # set by deadline_within() for a batch of requests
+        self._local = threading.local()  # deadline_within() is per thread
+        self._pause_until = 0.0  # after a 429: no request of any thread before then
         self._token = token
         self._client_id = client_id
         self.__secret = secret
@@ -237,15 +238,19 @@ class StreamkapClient:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def _deadline_at(self) -> float:
+        return float(getattr(self._local, "deadline_at", float("inf")))
+
     @contextlib.contextmanager
     def deadline_within(self, seconds: float) -> Iterator[None]:
-        """Every request made inside the block ends within ``seconds`` from now."""
+        """Every request this thread makes inside the block ends within ``seconds``."""
         previous = self._deadline_at
-        self._deadline_at = min(previous, time.monotonic() + seconds)
+        self._local.deadline_at = min(previous, time.monotonic() + seconds)
         try:
             yield
         finally:
-            self._deadline_at = previous
+            self._local.deadline_at = previous
 
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._token, self.__secret, *self.__redacted)
@@ -309,6 +314,9 @@ class StreamkapClient:
         shown = url + ("?" + urlencode(params) if params else "")
         deadline = min(self._deadline_at, time.monotonic() + self.deadline)
         while True:
+            pause = self._pause_until - time.monotonic()
+            if pause > 0:  # a 429 seen by any thread slows every thread down
+                self._wait(pause, deadline, method, shown)
             request_headers = dict(headers or {})
             if auth:
                 token = self._bearer()
@@ -347,6 +355,10 @@ class StreamkapClient:
                 attempt += 1
                 delay = self._delay(attempt, response.headers.get("Retry-After"))
                 log.info("%s %s -> %d; retry %d in %.2fs", method, shown, status, attempt, delay)
+                if status == 429:
+                    with self._auth_lock:  # one shared pause, never a retry storm
+                        self._pause_until = max(self._pause_until, time.monotonic() + delay)
+                    continue
                 self._wait(delay, deadline, method, shown)
                 continue
             if status == 304 or 200 <= status < 300:
@@ -514,7 +526,14 @@ class StreamkapClient:
             raise ApiError(method, url, None, "the request URL is not valid") from None
         return self._json(method, url, response)
 
-    def list(self, kind: str, name: str | None = None, page_size: int = 100) -> list[Resource]:
+    def list(
+        self,
+        kind: str,
+        name: str | None = None,
+        page_size: int = 100,
+        *,
+        max_pages: int | None = None,
+    ) -> list[Resource]:
         """Every object of ``kind`` (all pages); with ``name``, those named exactly that.
 
         Pages are read until one is shorter than the page size: the API's
@@ -522,7 +541,9 @@ class StreamkapClient:
         ``has_next``. ``partial_name`` is a substring filter, so exact names
         are kept here. Bounded: at most :data:`MAX_PAGES` pages within one
         deadline (``list_deadline``), a repeated page stops the listing with an
-        error, and with ``name`` only matching objects are kept.
+        error, and with ``name`` only matching objects are kept. ``max_pages``
+        stops earlier with :class:`~streamkap_config.errors.ListingTooLargeError`
+        (plan then looks its documents up one by one).
         """
         endpoint = self._endpoint(kind)
         url = f"{self.base_url}{endpoint.path}"
@@ -531,6 +552,8 @@ class StreamkapClient:
         seen: set[tuple[str, ...]] = set()
         with self.deadline_within(self.list_deadline):
             for page in range(1, MAX_PAGES + 1):
+                if max_pages is not None and page > max_pages:
+                    raise ListingTooLargeError("GET", url, max_pages)
                 params = {"page": str(page), "page_size": str(size)}
                 if name is not None:
                     params["partial_name"] = name

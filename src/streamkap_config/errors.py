@@ -18,6 +18,7 @@ __all__ = [
     "CacheError",
     "ConfigValidationError",
     "DefinitionError",
+    "ListingTooLargeError",
     "LoadError",
     "SchemaUnavailableError",
     "StreamkapConfigError",
@@ -116,6 +117,14 @@ class ApiError(StreamkapConfigError):
         """The API refused a create because an object of that name exists (409, or 422)."""
         said = (self.detail or self.snippet).lower()
         return self.status == 409 or (self.status == 422 and "already exists" in said)
+
+
+class ListingTooLargeError(ApiError):
+    """A listing reached the number of pages its caller allowed (``pages``)."""
+
+    def __init__(self, method: str, url: str, pages: int) -> None:
+        self.pages = pages
+        super().__init__(method, url, None, f"more than {pages} pages; not read further")
 
 
 class CacheError(StreamkapConfigError):

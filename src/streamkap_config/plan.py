@@ -218,9 +218,11 @@ def plan(
     }
     topic_ids: dict[tuple[str, str], str] = {}
     names: dict[str, str] = {}  # live transform id -> name, for pipelines' entries
+    by_name = _live_by_name(client, entries)
     for doc, result in entries:
         kind, name = result.kind, doc.name or ""
-        live = client.list(kind, name)
+        known = by_name.get(kind)
+        live = known.get(name, []) if known is not None else client.list(kind, name)
         if len(live) > 1:
             ids = ", ".join(printable(o.id) for o in live[:5])
             ids += f" and {len(live) - 5} more" if len(live) > 5 else ""
@@ -245,6 +247,31 @@ def plan(
             _config_change(kind, name, body, current, result, doc, warnings, update_secrets)
         )
     return Plan(tuple(changes), tuple(warnings), project, topic_ids)
+
+
+#: A kind is listed whole (pages of 100) unless it takes more pages than this; past it,
+#: its documents are looked up one by one (``partial_name``, every page of each).
+WHOLE_KIND_PAGES = 50
+
+
+def _live_by_name(
+    client: StreamkapClient, entries: list[tuple[Document, Any]]
+) -> dict[str, dict[str, list[Resource]]]:
+    """Each kind the project holds, read once and grouped by exact name; a kind too large
+    to list whole is left out (its documents are looked up alone)."""
+    from .errors import ListingTooLargeError
+
+    found: dict[str, dict[str, list[Resource]]] = {}
+    for kind in dict.fromkeys(result.kind for _, result in entries):
+        try:
+            objects = client.list(kind, max_pages=WHOLE_KIND_PAGES)
+        except ListingTooLargeError:
+            continue
+        group: dict[str, list[Resource]] = {}
+        for obj in objects:
+            group.setdefault(obj.name, []).append(obj)
+        found[kind] = group
+    return found
 
 
 def _config_change(
@@ -384,9 +411,11 @@ def _pipeline_change(
 class ApplyResult:
     """What an apply did, and (after a failure) what it did not."""
 
-    done: list[tuple[Change, str]] = field(default_factory=list)  # (change, id)
-    failed: tuple[Change, str] | None = None  # (change, reason)
+    done: list[tuple[Change, str]] = field(default_factory=list)  # (change, id), plan order
+    failed: tuple[Change, str] | None = None  # (change, reason): the first, in plan order
     not_done: list[Change] = field(default_factory=list)
+    # Other requests that were in flight when the first failed, and failed too.
+    also_failed: list[tuple[Change, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -398,11 +427,18 @@ class ApplyResult:
 
         lines = [f"done: {what(c)} ({printable(ident)})" for c, ident in self.done]
         if self.failed is not None:
-            change, reason = self.failed
-            lines.append(f"failed: {what(change)}: {printable(reason)}")
+            for change, reason in (self.failed, *self.also_failed):
+                lines.append(f"failed: {what(change)}: {printable(reason)}")
             lines += [f"not done: {what(c)}" for c in self.not_done]
             lines.append("run apply again: what was done is found by name and not repeated")
         return "\n".join(lines) + "\n"
+
+
+#: What apply sends together: each level once the one before is done (pipelines need
+#: the ids of what they join).
+LEVELS = (("source", "destination"), ("transform",), (PIPELINE,))
+#: Requests in flight at most, by default (Terraform's is 10; a little gentler here).
+DEFAULT_PARALLELISM = 8
 
 
 def apply(
@@ -414,6 +450,7 @@ def apply(
     update_secrets: bool = False,
     skip_blocked: bool = False,
     progress: Callable[[Change, str], None] | None = None,
+    parallelism: int = DEFAULT_PARALLELISM,
 ) -> ApplyResult:
     """Carry ``the_plan`` out: creates and updates in dependency order; never deletes.
 
@@ -421,15 +458,20 @@ def apply(
     stops everything). Every create and update sends the whole body, secrets
     included. (``update_secrets`` is kept for callers of 0.2: rotation is now
     planned, with ``plan(..., update_secrets=True)``.) A ``blocked`` change
-    stops the apply unless ``skip_blocked``. A failure stops the run: the
-    result says what was done and what was not, and running again finishes
+    stops the apply unless ``skip_blocked``. Within each of :data:`LEVELS`
+    (sources and destinations, then transforms, then pipelines) at most
+    ``parallelism`` changes are under way at once. A failure stops the run:
+    nothing new is started, what is in flight finishes, and the result says
+    what was done and what was not (in plan order); running again finishes
     the job. No secret and no value from the environment appears in a reason,
-    whatever the server echoes.
+    whatever the server echoes. ``progress(change, id)`` is called as each
+    change is done (from the worker threads, one call at a time).
     """
-    from .client import scrub
     from .payload import build_payload
 
     del update_secrets  # every update sends its secrets now
+    if parallelism < 1:
+        raise StreamkapConfigError(f"parallelism must be at least 1, got {parallelism}")
     blocked = [c for c in the_plan.changes if c.action == "blocked"]
     if blocked and not skip_blocked:
         names = ", ".join(f"{c.kind} {c.name}" for c in blocked)
@@ -449,19 +491,72 @@ def apply(
     for change in the_plan.changes:
         if change.id:
             ids[f"{change.kind}/{change.name}"] = change.id
-    result = ApplyResult()
-    for n, change in enumerate(todo):
+    run = _Run(the_plan, client, bodies, ids, hidden, progress)
+    for level in LEVELS:
+        run.level([c for c in todo if c.kind in level], parallelism)
+        if run.failures:
+            break
+    return run.result(todo)
+
+
+class _Run:
+    """One apply under way: what is done and what failed, shared by its worker threads."""
+
+    def __init__(
+        self,
+        the_plan: Plan,
+        client: StreamkapClient,
+        bodies: Mapping[int, Any],
+        ids: dict[str, str],
+        hidden: set[str],
+        progress: Callable[[Change, str], None] | None,
+    ) -> None:
+        import threading
+
+        self.plan, self.client, self.bodies, self.ids = the_plan, client, bodies, ids
+        self.hidden, self.progress = hidden, progress
+        self.done: dict[int, str] = {}  # id(change) -> object id
+        self.failures: dict[int, str] = {}  # id(change) -> reason
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def one(self, change: Change) -> None:
+        if self.stop.is_set():
+            return  # a failure came first: nothing new is started
         try:
-            ident = _apply_one(change, bodies.get(id(change)), client, ids, the_plan)
+            with self.lock:
+                ids = dict(self.ids)
+            ident = _apply_one(change, self.bodies.get(id(change)), self.client, ids, self.plan)
         except StreamkapConfigError as exc:  # ApiError, ConfigValidationError, a refused id
-            result.failed = (change, scrub(str(exc), hidden))
-            result.not_done = todo[n + 1 :]
-            return result
-        ids[f"{change.kind}/{change.name}"] = ident
-        result.done.append((change, ident))
-        if progress is not None:
-            progress(change, ident)
-    return result
+            from .client import scrub
+
+            self.stop.set()
+            with self.lock:
+                self.failures[id(change)] = scrub(str(exc), self.hidden)
+            return
+        with self.lock:
+            self.ids[f"{change.kind}/{change.name}"] = ident
+            self.done[id(change)] = ident
+            if self.progress is not None:
+                self.progress(change, ident)
+
+    def level(self, changes: list[Change], parallelism: int) -> None:
+        if parallelism == 1 or len(changes) < 2:
+            for change in changes:
+                self.one(change)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=parallelism) as pool:
+            list(pool.map(self.one, changes))
+
+    def result(self, todo: list[Change]) -> ApplyResult:
+        out = ApplyResult(done=[(c, self.done[id(c)]) for c in todo if id(c) in self.done])
+        failed = [(c, self.failures[id(c)]) for c in todo if id(c) in self.failures]
+        if failed:
+            out.failed, out.also_failed = failed[0], failed[1:]
+            out.not_done = [c for c in todo if id(c) not in self.done | self.failures]
+        return out
 
 
 def _apply_one(

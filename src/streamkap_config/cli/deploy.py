@@ -72,6 +72,9 @@ def _run_apply(args: argparse.Namespace) -> int:
     from ..client import StreamkapClient
     from ..plan import apply
 
+    if args.parallelism < 1:
+        _err(f"error: --parallelism must be at least 1, got {args.parallelism}")
+        return EXIT_USAGE
     with StreamkapClient.from_env(base_url=args.api_url) as client:
         the_plan = _planned(args, client)
         if the_plan is None:
@@ -94,6 +97,7 @@ def _run_apply(args: argparse.Namespace) -> int:
                 client,
                 allow_env=_allow(args),
                 skip_blocked=args.skip_blocked,
+                parallelism=args.parallelism,
             )
         except StreamkapConfigError as exc:  # blocked changes, or a reference left unset
             _err(f"error: {exc}")

@@ -235,6 +235,13 @@ def _build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("--yes", action="store_true", help="apply without asking")
             p.add_argument(
+                "--parallelism",
+                type=int,
+                default=8,
+                metavar="N",
+                help="requests in flight at most, within each dependency level (default: 8)",
+            )
+            p.add_argument(
                 "--skip-blocked",
                 action="store_true",
                 help="leave out changes the API cannot make (a set-once key differs)",
