@@ -797,3 +797,23 @@ def test_a_reader_that_leaves_early_gets_no_traceback_and_the_output_is_whole(wo
     proc.wait(timeout=120)
     assert first.startswith(str(workdir).encode())
     assert b"Traceback" not in err and b"Exception ignored" not in err
+
+
+def test_verbose_names_a_pipeline_without_a_connector_and_a_source_with_its_own(workdir):
+    pipe = ROOT / "examples" / "project" / "pipelines" / "orders-to-snowflake.yaml"
+    out = validate("-v", str(pipe), str(ROOT / "examples" / "s3.source.yaml"), cwd=workdir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.endswith(": ok pipeline orders-to-snowflake") for line in lines)
+    assert any(re.search(r": ok source landing-json \(s3 [0-9a-f]{12}\)$", line) for line in lines)
+    assert "None" not in out.stdout
+
+
+def test_payload_refuses_a_name_that_no_document_has_even_in_a_one_document_file(workdir):
+    source = str(ROOT / "examples" / "postgresql.source.yaml")
+    env = {"PG_PASSWORD": "pw-1"}
+    out = run("payload", "--name", "nope", source, cwd=workdir, env=env)
+    assert out.returncode == 2 and "no document named 'nope'" in out.stderr
+    assert out.stdout == ""
+    out = run("payload", "--name", "orders-postgres", source, cwd=workdir, env=env)
+    assert out.returncode == 0 and json.loads(out.stdout)["name"] == "orders-postgres"

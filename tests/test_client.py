@@ -185,3 +185,11 @@ def test_a_stopped_test_server_leaves_no_handler_thread_behind():
         thread.join(timeout=5)
     assert not any(t.is_alive() for t in handlers)
     kept.close()
+
+
+def test_one_attempt_is_said_in_the_singular(server):
+    server.faults = ["slow"]
+    server.slow_seconds = 1.5
+    with pytest.raises(ApiError, match=r"timed out after 1 attempt\b") as caught:
+        client(server, timeout=0.3, retries=0).get_connectors("mysql")
+    assert "1 attempts" not in str(caught.value)

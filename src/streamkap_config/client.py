@@ -134,6 +134,10 @@ def _detail(data: bytes, secrets: Iterable[str | None], limit: int = 300) -> str
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _attempts(n: int) -> str:
+    return "1 attempt" if n == 1 else f"{n} attempts"
+
+
 def _header_safe(value: str | None, name: str) -> None:
     """A credential must go into an HTTP header as printable ASCII."""
     if value is not None and not (value.isascii() and value.isprintable()):
@@ -339,7 +343,7 @@ class StreamkapClient:
                     log.info("%s %s %s; retry %d", method, shown, kind, attempt)
                     continue
                 raise ApiError(
-                    method, shown, None, f"{kind} after {attempt + 1} attempts"
+                    method, shown, None, f"{kind} after {_attempts(attempt + 1)}"
                 ) from None
             except httpx.DecodingError:
                 raise ApiError(
@@ -368,10 +372,12 @@ class StreamkapClient:
                 "STREAMKAP_SECRET)",
                 403: "forbidden",
                 404: "not found",
-                429: f"rate limited after {attempt + 1} attempts",
+                429: f"rate limited after {_attempts(attempt + 1)}",
             }.get(
                 status,
-                f"server error after {attempt + 1} attempts" if status >= 500 else "request failed",
+                f"server error after {_attempts(attempt + 1)}"
+                if status >= 500
+                else "request failed",
             )
             secrets = self._secrets()
             raise ApiError(

@@ -117,9 +117,9 @@ def render_text(
                     version = (result.schema_version or "")[:12]
                     name = printable(doc.name or "(config)")
                     ok = f"{_GREEN}ok{_RESET}" if color else "ok"
-                    lines.append(
-                        f"{report.path}: {ok} {result.kind} {name} ({result.connector} {version})"
-                    )
+                    about = " ".join(p for p in (result.connector, version) if p)
+                    about = f" ({about})" if about else ""  # a pipeline has no connector
+                    lines.append(f"{report.path}: {ok} {result.kind} {name}{about}")
     if not quiet:
         s = summarise(reports)
         text = s.text()

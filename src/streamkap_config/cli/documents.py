@@ -118,7 +118,7 @@ def _run_payload(args: argparse.Namespace) -> int:
                 "config": doc.data,
             }
             doc.base, doc.bare = (), False
-    if args.name is not None and len(docs) > 1:
+    if args.name is not None:  # a bare config was given that name just above
         docs = [d for d in docs if d.name == args.name]
         if not docs:
             _err(f"error: {args.path}: no document named {args.name!r}; {_names(loaded)}")
