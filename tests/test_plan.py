@@ -650,7 +650,11 @@ def test_a_failure_in_parallel_starts_nothing_new_and_accounts_for_every_change(
         accounted += [c for c, _ in result.also_failed] + result.not_done
         assert sorted(c.name for c in accounted) == sorted(c.name for c in the_plan.changes)
         assert emulator.objects["pipeline"] == {}  # the next level never started
-        assert len(result.done) <= 4  # only what was in flight with the failure finished
+        # Only what was under way when the failure became known finished: the write before
+        # it and the three in flight, give or take a worker the scheduler let start one more
+        # before the failing thread raised the stop. Without the stop the whole level is done.
+        assert len(result.done) < 2 * 4
+        assert emulator.writes < 2 * 4 + 2
         assert "not done: create pipeline pipe-000" in result.format()
         assert apply(plan(project(root), client), client).ok
 

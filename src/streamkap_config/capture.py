@@ -25,6 +25,7 @@ __all__ = [
     "IncludeList",
     "captured_by",
     "compile_entry",
+    "parse_include_list",
     "split_list",
 ]
 
@@ -70,7 +71,7 @@ def _risky(tree: Any, inside_repeat: bool = False) -> bool:
     """A parsed pattern with a repeat inside a repeat, or alternatives under one: the
     shapes that backtrack catastrophically (``(a+)+b``, ``(a|aa)*``)."""
     for op, arg in tree:
-        name = str(op)
+        name = getattr(op, "name", str(op))
         if name in _REPEATS:
             _low, high, sub = arg
             unbounded = high is None or high > 1
@@ -173,7 +174,7 @@ class IncludeList:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(text: str, key: str) -> IncludeList:
+def parse_include_list(text: str, key: str) -> IncludeList:
     # Many pipelines name one source: its list is compiled once (re's own cache is small).
     return IncludeList.parse(text, key)
 
@@ -188,6 +189,6 @@ def captured_by(connector: str, config: Mapping[str, Any]) -> tuple[IncludeList,
         for suffix in _SUFFIXES:
             value = config.get(base + suffix)
             if isinstance(value, str) and value.strip():
-                found = _parsed(value, base + suffix)
+                found = parse_include_list(value, base + suffix)
                 return (found, _TOPIC_PREFIX.get(connector, "")) if found.checkable else None
     return None

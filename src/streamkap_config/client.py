@@ -520,7 +520,6 @@ class StreamkapClient:
     def _call(
         self,
         method: str,
-        kind: str,
         path: str,
         params: dict[str, str] | None = None,
         body: Any = None,
@@ -563,7 +562,7 @@ class StreamkapClient:
                 params = {"page": str(page), "page_size": str(size)}
                 if name is not None:
                     params["partial_name"] = name
-                data = self._call("GET", kind, endpoint.path, params)
+                data = self._call("GET", endpoint.path, params)
                 items = data.get("result") if isinstance(data, dict) else data
                 if not isinstance(items, list):
                     raise ApiError("GET", url, None, "expected a list of results")
@@ -595,7 +594,7 @@ class StreamkapClient:
         """One object by id (``ApiError`` with status 404 when there is none)."""
         endpoint = self._endpoint(kind)
         path = endpoint.object_path(ident)
-        data = self._call("GET", kind, path, dict(endpoint.read_params))
+        data = self._call("GET", path, dict(endpoint.read_params))
         return self._object(kind, "GET", f"{self.base_url}{path}", data)
 
     def create(self, kind: str, body: dict[str, Any]) -> Resource:
@@ -606,7 +605,7 @@ class StreamkapClient:
         transient (``Pending``): a later read settles them.
         """
         path = self._endpoint(kind).path
-        data = self._call("POST", kind, path, dict(_WRITE_PARAMS), body)
+        data = self._call("POST", path, dict(_WRITE_PARAMS), body)
         return self._object(kind, "POST", f"{self.base_url}{path}", data)
 
     def update(self, kind: str, ident: str, body: dict[str, Any]) -> Resource:
@@ -616,13 +615,13 @@ class StreamkapClient:
         It replaces lists such as ``table.include.list``.
         """
         path, params, sent = self._endpoint(kind).update_request(ident, body)
-        data = self._call("PUT", kind, path, {**dict(_WRITE_PARAMS), **params}, sent)
+        data = self._call("PUT", path, {**dict(_WRITE_PARAMS), **params}, sent)
         return self._object(kind, "PUT", f"{self.base_url}{path}", data)
 
     def delete(self, kind: str, ident: str) -> None:
         """Delete object ``ident`` (``DELETE /{kind}s/{id}``, ``/transforms?id=``)."""
         path, params = self._endpoint(kind).delete_request(ident)
-        self._call("DELETE", kind, path, params)
+        self._call("DELETE", path, params)
 
     def connector_definitions(
         self, code: str | None = None, *, kind: str = "source"

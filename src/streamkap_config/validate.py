@@ -278,7 +278,7 @@ def _check_include_lists(
 ) -> None:
     """Each entry of an include list must be a regular expression (Debezium refuses to
     start otherwise)."""
-    from .capture import INCLUDE_KEYS, _parsed
+    from .capture import INCLUDE_KEYS, parse_include_list
     from .refs import has_escape_or_reference
 
     for key, value in config.items():
@@ -286,7 +286,7 @@ def _check_include_lists(
             continue
         if has_escape_or_reference(value):
             continue  # read from the environment: checked when it is known
-        for entry, why in _parsed(value, key).errors:
+        for entry, why in parse_include_list(value, key).errors:
             shown = entry if len(entry) <= 60 else entry[:57] + "..."
             run.add(
                 "type",

@@ -79,16 +79,12 @@ def _run_validate(args: argparse.Namespace) -> int:
     reports = [*reports, *result.reports]
     for notice in schemas.notices():
         _err(notice)
+    from ..report import printable
+
     for warning in result.warnings:
         _err(f"warning: {printable(warning)}")
     _render(reports, args, sys.stdout)
     return _exit_code(reports)
-
-
-def printable(text: str) -> str:
-    from ..report import printable as escape
-
-    return escape(text)
 
 
 def _run_payload(args: argparse.Namespace) -> int:

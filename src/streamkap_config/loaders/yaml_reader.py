@@ -278,12 +278,17 @@ class _Builder:
         return container, size
 
 
+def may_hold_aliases(text: str) -> bool:
+    """False when no alias can reuse a node: the text holds no ``*``."""
+    return "*" in text
+
+
 def read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list[Issue]]]:
     import yaml
 
     loader = _loader_class(yaml)(text)
     result: list[tuple[Any, Positions, list[Issue]]] = []
-    aliases = "*" in text  # once for the file: once a document made many files quadratic
+    aliases = may_hold_aliases(text)  # once a file: once a document made it quadratic
     try:
         while loader.check_node():
             if len(result) >= limits.max_documents:
