@@ -209,7 +209,12 @@ def place(root: Path, relative: str, text: str) -> Path:
 VALID = [
     p
     for p in sorted(EXAMPLES.rglob("*.yaml"))
-    if "-invalid" not in p.name and "project-broken" not in p.parts
+    if "-invalid" not in p.name
+    and "project-broken" not in p.parts
+    # The monorepo example holds a Helm chart and manifests beside its Streamkap files.
+    and p.relative_to(EXAMPLES).parts[:2] != ("monorepo", "charts")
+    and p.relative_to(EXAMPLES).parts[:2] != ("monorepo", "k8s")
+    and p.relative_to(EXAMPLES).parts[:2] != ("monorepo", "docker-compose.yaml")
 ]
 
 

@@ -41,6 +41,7 @@ CODES = (
     "set-once",
     "plaintext-secret",
     "unresolved-secret",
+    "unresolved-variable",
     "envelope",
     "schema-unavailable",
     "duplicate-name",
@@ -48,6 +49,7 @@ CODES = (
     "unknown-reference",
     "topic-not-captured",
     "transform-topic",
+    "not-streamkap",
 )
 
 

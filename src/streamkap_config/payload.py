@@ -29,7 +29,14 @@ from .document import Tokens
 from .errors import ConfigValidationError
 from .issues import Collector, Issue
 from .kinds import PIPELINE
-from .refs import EnvReader, has_escape_or_reference, has_reference, reference_names, resolve
+from .refs import (
+    EnvReader,
+    Variables,
+    has_escape_or_reference,
+    has_reference,
+    reference_names,
+    resolve,
+)
 from .validate import Mode, SchemaSource, ValidationResult, _as_document, validate_document
 
 if TYPE_CHECKING:
@@ -283,6 +290,7 @@ def _resolve_references(
     where: Mapping[str, Tokens],
     strict: bool,
     lookup: EnvReader,
+    variables: Variables | None = None,
 ) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
     """Resolve every reference and escape in a checked body.
 
@@ -298,8 +306,19 @@ def _resolve_references(
             return [v for v, _ in items], any(e for _, e in items)
         if value.__class__ is not str or "${" not in value:
             return value, False
-        text, missing = resolve(value, lookup)
+        text, missing = resolve(value, lookup, variables)
         for name in dict.fromkeys(missing):
+            if name.startswith("var:"):
+                name = name[4:]
+                where = variables.environment if variables is not None else None
+                if where is None:
+                    message = f"variable {name} has no value: no environment is selected"
+                    hint = "pick one with --env NAME (environments are in streamkap.toml)"
+                else:
+                    message = f"variable {name} is not defined for environment {where}"
+                    hint = f"add {name} under [environments.{where}.variables] in streamkap.toml"
+                run.add("unresolved-variable", "error", tokens, message, key=key, hint=hint)
+                continue
             if lookup.allows(name):
                 message, hint = f"environment variable {name} is not set", f"export {name}"
             else:
@@ -322,7 +341,7 @@ def _resolve_references(
             resolved, problem = checker.hidden_check(key)(resolved, strict)
             if problem is not None:
                 pcode, text, hint = problem
-                text += " (the value of its ${env:...} reference)"
+                text += " (the value of its reference)"
                 run.add(pcode, "error", tokens, text, key=key, hint=hint, secret=True)
         config[key] = resolved
     out: dict[str, Any] = {}
@@ -353,6 +372,7 @@ def build_payload(
     project: ProjectResult | None = None,
     ids: Mapping[str, str] | None = None,
     topic_ids: Mapping[tuple[str, str], str] | None = None,
+    variables: Variables | None = None,
 ) -> Any:
     """Validate ``document`` and return the request body of its kind, ready to send.
 
@@ -361,7 +381,10 @@ def build_payload(
     any string value, is resolved from ``environ`` (default: ``os.environ``),
     limited to the names matching the ``allow_env`` glob patterns (default:
     all); ``$${`` becomes ``${``. A variable that is not set is
-    ``unresolved-secret``; a resolved value that does not fit its key's type
+    ``unresolved-secret``. Every ``${var:NAME}`` is resolved from ``variables``
+    (an environment's, from ``streamkap.toml``; default: the environment of
+    ``project``, if any); one not defined is ``unresolved-variable``. A
+    resolved value that does not fit its key's type
     is a ``type`` (or ``enum``, ``range``) error. Values that came from the
     environment are masked in the model's ``repr`` and
     :meth:`Body.masked_dump`, like secrets. A map-valued key that the API
@@ -411,8 +434,10 @@ def build_payload(
         body["config"] = {**checker.payload_defaults, **body["config"]}
     run = Collector(doc)
     lookup = EnvReader(os.environ if environ is None else environ, allow_env)
+    if variables is None and project is not None:
+        variables = project.variables
     body, env_keys, env_fields = _resolve_references(
-        run, body, checker, result._where, strict, lookup
+        run, body, checker, result._where, strict, lookup, variables
     )
     if run.issues:
         raise ConfigValidationError(Collector.merge(run.sorted(), result.issues))

@@ -32,7 +32,7 @@ from .capture import split_list
 from .errors import ApiError, ConfigValidationError, StreamkapConfigError
 from .kinds import PIPELINE
 from .payload import MASK
-from .records import field, record
+from .records import field, record, replace
 
 if TYPE_CHECKING:
     from .client import StreamkapClient
@@ -73,6 +73,8 @@ class Change:
     blocked_by: tuple[str, ...] = ()  # set-once keys that differ
     document: Document | None = field(default=None, repr=False, compare=False)
     secrets: bool = False  # an update asked for to send the secrets again (rotation)
+    # What a pipeline names that is neither live nor among the files planned ("source x").
+    needs: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class Change:
             "id": self.id,
             "keys": [k.as_dict() for k in self.keys],
             "secrets": self.secrets,
+            "needs": list(self.needs),
         }
 
 
@@ -97,6 +100,8 @@ class Plan:
     topic_ids: Mapping[tuple[str, str], str] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # "kind/name" -> live id of what the pipelines planned name outside the files planned.
+    known_ids: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -134,6 +139,10 @@ class Plan:
                     lines.append(f"    {key}: secret: sent again, not compared")
             for key in c.blocked_by:
                 lines.append(f"    {key}: set once at creation; the API cannot change it")
+            for what in c.needs:
+                lines.append(
+                    f"    needs {printable(what)}: not live, and not among the files planned"
+                )
         lines += [f"warning: {printable(w)}" for w in self.warnings]
         s = self.summary
         lines.append(
@@ -208,21 +217,39 @@ def plan(
         raise ConfigValidationError(project.issues)
     changes: list[Change] = []
     warnings: list[str] = []
-    entries = [(doc, result) for report in project.project for doc, result in report.documents]
+    variables = project.variables
+    # The documents of the files given are planned; the rest of the project is read for
+    # what their pipelines name (looked up live, never changed).
+    entries = [(doc, result) for report in project.reports for doc, result in report.documents]
     entries.sort(key=lambda e: (ORDER.index(e[1].kind), e[0].name or ""))
+    planned = {(result.kind, doc.name) for doc, result in entries}
+    outside = _named_outside(entries, planned)
+    named = list(dict.fromkeys(pair for pairs in outside.values() for pair in pairs))
     # Every reference is resolved before the first request: an unset variable stops here.
     bodies = {
-        id(doc): build_payload(doc, environ=environ, allow_env=allow_env)
+        id(doc): build_payload(doc, environ=environ, allow_env=allow_env, variables=variables)
         for doc, result in entries
         if result.kind != PIPELINE
     }
     topic_ids: dict[tuple[str, str], str] = {}
     names: dict[str, str] = {}  # live transform id -> name, for pipelines' entries
-    by_name = _live_by_name(client, entries)
+    kinds = [*(result.kind for _, result in entries), *(kind for kind, _ in named)]
+    by_name = _live_by_name(client, kinds)
+
+    def live_named(kind: str, name: str) -> list[Resource]:
+        known = by_name.get(kind)
+        return known.get(name, []) if known is not None else client.list(kind, name)
+
+    known_ids: dict[str, str] = {}
+    for kind, name in named:
+        found = live_named(kind, name)
+        if found:
+            known_ids[f"{kind}/{name}"] = found[0].id
+            if kind == "transform":
+                _note_transform(found[0], name, names, topic_ids)
     for doc, result in entries:
         kind, name = result.kind, doc.name or ""
-        known = by_name.get(kind)
-        live = known.get(name, []) if known is not None else client.list(kind, name)
+        live = live_named(kind, name)
         if len(live) > 1:
             ids = ", ".join(printable(o.id) for o in live[:5])
             ids += f" and {len(live) - 5} more" if len(live) > 5 else ""
@@ -231,14 +258,15 @@ def plan(
             )
         current = live[0] if live else None
         if kind == PIPELINE:
-            changes.append(_pipeline_change(doc, name, current, names))
+            pairs = outside.get(id(doc), [])
+            missing = tuple(f"{k} {n}" for k, n in pairs if f"{k}/{n}" not in known_ids)
+            change = _pipeline_change(doc, name, current, names)
+            if missing:
+                change = replace(change, action="blocked", needs=missing)
+            changes.append(change)
             continue
         if current is not None and kind == "transform":
-            names[current.id] = name
-            for topic in getattr(current, "topics", []):
-                own = current.topic_id(topic)  # type: ignore[attr-defined]
-                if own:
-                    topic_ids[(current.id, topic)] = own
+            _note_transform(current, name, names, topic_ids)
         body = bodies[id(doc)]
         if current is None:
             changes.append(Change(kind, name, "create", None, document=doc))
@@ -246,7 +274,35 @@ def plan(
         changes.append(
             _config_change(kind, name, body, current, result, doc, warnings, update_secrets)
         )
-    return Plan(tuple(changes), tuple(warnings), project, topic_ids)
+    return Plan(tuple(changes), tuple(warnings), project, topic_ids, known_ids)
+
+
+def _named_outside(
+    entries: list[tuple[Document, Any]], planned: set[tuple[str, str | None]]
+) -> dict[int, list[tuple[str, str]]]:
+    """What each pipeline planned names (by name) outside the documents planned."""
+    from .pipelines import references
+
+    out: dict[int, list[tuple[str, str]]] = {}
+    for doc, result in entries:
+        if result.kind != PIPELINE or not isinstance(doc.data, dict):
+            continue
+        for ref in references(doc.data):
+            if ref.name is None or ref.id is not None or (ref.kind, ref.name) in planned:
+                continue
+            out.setdefault(id(doc), []).append((ref.kind, ref.name))
+    return out
+
+
+def _note_transform(
+    live: Resource, name: str, names: dict[str, str], topic_ids: dict[tuple[str, str], str]
+) -> None:
+    """A live transform's name and own topic ids, for the pipelines that attach it."""
+    names[live.id] = name
+    for topic in getattr(live, "topics", []):
+        own = live.topic_id(topic)  # type: ignore[attr-defined]
+        if own:
+            topic_ids[(live.id, topic)] = own
 
 
 #: A kind is listed whole (pages of 100) unless it takes more pages than this; past it,
@@ -255,14 +311,14 @@ WHOLE_KIND_PAGES = 50
 
 
 def _live_by_name(
-    client: StreamkapClient, entries: list[tuple[Document, Any]]
+    client: StreamkapClient, kinds: Iterable[str]
 ) -> dict[str, dict[str, list[Resource]]]:
     """Each kind the project holds, read once and grouped by exact name; a kind too large
     to list whole is left out (its documents are looked up alone)."""
     from .errors import ListingTooLargeError
 
     found: dict[str, dict[str, list[Resource]]] = {}
-    for kind in dict.fromkeys(result.kind for _, result in entries):
+    for kind in dict.fromkeys(kinds):
         try:
             objects = client.list(kind, max_pages=WHOLE_KIND_PAGES)
         except ListingTooLargeError:
@@ -483,11 +539,16 @@ def apply(
     hidden: set[str] = set()
     for change in todo:
         if change.kind != PIPELINE and change.document is not None:
-            body = build_payload(change.document, environ=environ, allow_env=allow_env)
+            body = build_payload(
+                change.document,
+                environ=environ,
+                allow_env=allow_env,
+                variables=the_plan.project.variables if the_plan.project else None,
+            )
             bodies[id(change)] = body
             hidden |= body.hidden_values()
     client.redact(hidden)
-    ids: dict[str, str] = {}
+    ids: dict[str, str] = dict(the_plan.known_ids)
     for change in the_plan.changes:
         if change.id:
             ids[f"{change.kind}/{change.name}"] = change.id

@@ -3,15 +3,25 @@
 Each document is validated alone first; the project view then checks what joins
 the files (codes in the README): ``duplicate-name``, ``unknown-reference``,
 ``kind-mismatch`` of a reference, ``topic-not-captured``, ``transform-topic``,
-and ``envelope`` for a reference whose ``connector`` differs from the document's.
+``unresolved-variable`` (a ``${var:NAME}`` an environment does not define), and
+``envelope`` for a reference whose ``connector`` differs from the document's.
 
-The project root is ``--project DIR``, else the nearest directory upward that
-holds ``streamkap-schemas.lock``, else the git work tree root, else there is no
-project beyond the files given. Streamkap files are those under a directory
+The project root is ``--project DIR``, else the nearest directory upward (to the
+git work tree root) that holds ``streamkap.toml`` (:mod:`.projectfile`), else
+the nearest that holds ``streamkap-schemas.lock``, else the git work tree root,
+else there is no project beyond the files given. Its files are those that
+``files``/``exclude`` of ``streamkap.toml`` name, else those under a directory
 named ``streamkap``, ``sources``, ``destinations``, ``transforms`` or
 ``pipelines``, and ``*.source.yaml`` (or ``destination``, ``transform``,
-``pipeline``; ``.yml``, ``.json``, ``.toml``). A directory holding its own lock
-file is a project of its own and is not walked into.
+``pipeline``; ``.yml``, ``.json``, ``.toml``); of these, only the ones that hold
+Streamkap documents (:func:`~.loaders.is_streamkap_shaped`) count: a Helm
+chart, a Kubernetes manifest or a compose file in such a folder is left alone.
+A directory holding its own ``streamkap.toml`` (or, in a project without one,
+its own lock file), a Helm chart or a kustomization is not walked into.
+
+With environments (``[environments.<name>]`` in ``streamkap.toml``), names are
+unique per environment and a pipeline's references resolve within each
+environment it belongs to.
 """
 
 from __future__ import annotations
@@ -24,16 +34,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .capture import captured_by
+from .errors import StreamkapConfigError
 from .issues import Collector, Issue
 from .kinds import PIPELINE
 from .loaders.common import real_path as _real
 from .lockfile import LOCK_FILE
+from .paths import relative
 from .pipelines import Reference, references
+from .projectfile import PROJECT_FILE, ProjectFile, read_project_file
 from .records import field, record
 
 if TYPE_CHECKING:
     from .document import Document
-    from .loaders import Limits
+    from .loaders import Limits, LoadedFile
+    from .refs import Variables
     from .report import FileReport
     from .validate import Mode, SchemaSource, ValidationResult
 
@@ -49,24 +63,33 @@ __all__ = [
 _FOLDERS = frozenset({"streamkap", "sources", "destinations", "transforms", "pipelines"})
 _NAMED = re.compile(r".*\.(source|destination|transform|pipeline)\.(ya?ml|json|toml)$")
 _EXTENSIONS = (".yaml", ".yml", ".json", ".toml")
-_SKIP = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"})
 
 
 def project_root(paths: Sequence[str], explicit: str | None = None) -> Path | None:
-    """The root of the project the files given belong to (see the module docstring)."""
+    """The root of the project the first file given belongs to (see the module docstring)."""
     if explicit is not None:
         return Path(explicit)
     start = next((p for p in paths if p != "-"), None)
     here = Path(os.path.abspath(start if start is not None else os.getcwd()))
     if not here.is_dir():
         here = here.parent
-    git_root = None
+    lock_root = None
     for folder in (here, *here.parents):
-        if (folder / LOCK_FILE).is_file():
+        if (folder / PROJECT_FILE).is_file():
             return folder
-        if git_root is None and (folder / ".git").exists():
-            git_root = folder
-    return git_root
+        if lock_root is None and (folder / LOCK_FILE).is_file():
+            lock_root = folder
+        if (folder / ".git").exists():
+            return lock_root or folder
+    return lock_root
+
+
+def project_file_of(root: str | os.PathLike[str] | None) -> ProjectFile | None:
+    """The ``streamkap.toml`` of a project root, read and checked, if it has one."""
+    if root is None:
+        return None
+    path = Path(root) / PROJECT_FILE
+    return read_project_file(path) if path.is_file() else None
 
 
 def is_streamkap_file(path: Path, root: Path) -> bool:
@@ -82,39 +105,39 @@ def is_streamkap_file(path: Path, root: Path) -> bool:
     return any(part in _FOLDERS for part in parts)
 
 
-def relative(path: str) -> str:
-    """``path`` relative to the current directory when below it, else as it is."""
-    try:
-        here = os.getcwd()
-        full = os.path.abspath(path)
-    except OSError:
-        return path
-    if full == here or not full.startswith(here.rstrip(os.sep) + os.sep):
-        return path
-    return os.path.relpath(full, here)
-
-
-def project_files(root: Path, on_error: Callable[[str, str], None] | None = None) -> list[str]:
-    """Every Streamkap file under ``root``, sorted; nested projects are left out.
+def project_files(
+    root: Path,
+    on_error: Callable[[str, str], None] | None = None,
+    project_file: ProjectFile | None = None,
+) -> list[str]:
+    """Every candidate Streamkap file under ``root`` by its path, sorted; nested projects,
+    Helm charts and kustomizations are left out (what the files hold is checked later).
 
     A folder that cannot be read (another user's database volume) or that is
     nested too deeply is skipped and passed to ``on_error(path, reason)``.
     """
+    from .loaders import keep_folder
     from .loaders.common import walk
 
-    def keep(folder: str, name: str) -> bool:
-        if name.startswith(".") or name in _SKIP:
-            return False
-        try:
-            return not os.path.isfile(os.path.join(folder, name, LOCK_FILE))
-        except OSError:
-            return True
+    if project_file is None and (root / PROJECT_FILE).is_file():
+        project_file = read_project_file(root / PROJECT_FILE)
+    markers = (PROJECT_FILE,) if project_file is not None else (PROJECT_FILE, LOCK_FILE)
 
-    found = [
-        path
-        for path in walk(str(root), on_error or (lambda path, reason: None), keep)
-        if not os.path.basename(path).startswith(".") and is_streamkap_file(Path(path), root)
-    ]
+    def keep(folder: str, name: str) -> bool:
+        if not keep_folder(folder, name):
+            return False
+        below = os.path.join(folder, name)
+        return not any(os.path.isfile(os.path.join(below, m)) for m in markers)
+
+    found = []
+    for path in walk(str(root), on_error or (lambda path, reason: None), keep):
+        name = os.path.basename(path)
+        if name.startswith(".") or name == PROJECT_FILE:
+            continue
+        held = project_file.holds(path) if project_file is not None else None
+        by_files = held and os.path.splitext(name)[1].lower() in _EXTENSIONS
+        if by_files or (held is None and is_streamkap_file(Path(path), root)):
+            found.append(path)
     return sorted(found)
 
 
@@ -125,8 +148,22 @@ class ProjectResult:
     reports: list[FileReport]
     project: list[FileReport] = field(default_factory=list)
     root: Path | None = None
-    # Folders of the project (outside the files given) that could not be read.
+    # Folders of the project (outside the files given) that could not be read, files
+    # of another environment than the one asked for.
     warnings: list[str] = field(default_factory=list)
+    project_file: ProjectFile | None = None
+    environment: str | None = None  # the one asked for (None: every one)
+
+    @property
+    def variables(self) -> Variables | None:
+        """The ``${var:NAME}`` values of the environment asked for, if one was."""
+        if self.project_file is None or self.environment is None:
+            return None
+        return self.project_file.environment(self.environment).variables
+
+    def environments_of(self, path: str) -> tuple[str, ...]:
+        """The environments a file of the project belongs to (``("",)`` without any)."""
+        return _environments(self.project_file, path)
 
     @property
     def ok(self) -> bool:
@@ -137,12 +174,22 @@ class ProjectResult:
         return [i for r in self.reports for i in r.all_issues()]
 
     def find(self, kind: str, name: str) -> ValidationResult | None:
-        """The result of the project's document of ``kind`` named ``name``, if any."""
+        """The result of the project's document of ``kind`` named ``name``, if any (in the
+        environment asked for, when there is one)."""
         for report in self.project:
+            envs = self.environments_of(report.path)
+            if self.environment is not None and self.environment not in envs:
+                continue
             for doc, result in report.documents:
                 if result.kind == kind and doc.name == name:
                     return result
         return None
+
+
+def _environments(project_file: ProjectFile | None, path: str) -> tuple[str, ...]:
+    if project_file is None or not project_file.environments:
+        return ("",)
+    return project_file.environments_of(path)
 
 
 def validate_project(
@@ -159,6 +206,9 @@ def validate_project(
     no_plaintext_secrets: bool = False,
     validate_all: bool = True,
     jobs: int = 1,
+    environment: str | None = None,
+    named: Iterable[str] | None = None,
+    project_file: ProjectFile | None = None,
 ) -> ProjectResult:
     """Validate files (paths) or documents (mappings, :class:`Document`) as one project.
 
@@ -178,9 +228,17 @@ def validate_project(
     ``jobs`` above 1 reads and validates the files on that many processes
     (:mod:`streamkap_config.parallel`): the same results, in less time for
     many files.
+
+    A file that holds no Streamkap document (a Helm chart's, a Kubernetes
+    manifest, a compose file) is left out silently, unless it is one of
+    ``named`` (default: every file of ``report_for``, as given by name rather
+    than found in a directory): then it gets a ``not-streamkap`` warning.
+    ``project_file`` (default: the ``streamkap.toml`` of ``root``, if any) gives
+    the environments; ``environment`` keeps only the files of that one (a named
+    file of another gets a warning) and checks its ``${var:NAME}`` references.
     """
     from .errors import LoadError
-    from .loaders import DEFAULT_LIMITS, LoadedFile, load_file
+    from .loaders import DEFAULT_LIMITS, LoadedFile, is_streamkap_shaped, load_file
     from .parallel import forked_map
     from .report import FileReport
     from .validate import validate_document
@@ -232,25 +290,75 @@ def validate_project(
             reports.append(_in_memory(item))
     wanted = {_real(p) for p in (report_for if report_for is not None else paths)}
     wanted |= {_real(r.path) for r in reports}
+    explicit = wanted if named is None else {_real(p) for p in named}
     skipped: list[str] = []
 
     def skip(path: str, reason: str) -> None:
         skipped.append(f"skipped {relative(path)}: {reason}")
 
-    in_root = project_files(Path(root), skip) if root is not None else []
+    if project_file is None:
+        project_file = project_file_of(root)
+    if environment is not None:
+        if project_file is None:
+            raise StreamkapConfigError(
+                f"--env {environment}: there is no {PROJECT_FILE} declaring environments"
+                + (f" at the project root {relative(str(root))}" if root is not None else "")
+            )
+        project_file.environment(environment)  # an unknown one is an error, with the known
+    # Paths as messages show them: relative to the current directory when below it.
+    in_root = (
+        [relative(p) for p in project_files(Path(root), skip, project_file)]
+        if root is not None
+        else []
+    )
     context: list[_Entry] = []  # documents of files read only for the checks across files
+    foreign = _ForeignFolders(Path(root) if root is not None else None)
+
+    def not_ours(path: str, why: str, chart: bool = False) -> FileReport:
+        hint = (
+            "a Helm chart's or a kustomization's files are never Streamkap's"
+            if chart
+            else "a Streamkap document has a name, a connector (or transform) and a config; "
+            "a bare config needs --connector"
+        )
+        text = f"not a Streamkap file ({why}): not checked"
+        return FileReport(path, [Issue("not-streamkap", "warning", text, hint=hint)])
 
     def read(path: str) -> FileReport | LoadedFile | None:
+        real = _real(path)
+        chart = foreign.marker(path)
+        if chart is not None:
+            if real not in explicit:
+                return None
+            return not_ours(path, f"part of the chart at {relative(chart)}", chart=True)
+        envs = _environments(project_file, path)
+        if environment is not None and environment not in envs:
+            if real not in explicit:
+                return None
+            issue = Issue(
+                "not-streamkap",
+                "warning",
+                f"belongs to environment {', '.join(envs)}, not {environment}: not checked",
+            )
+            return FileReport(path, [issue])
         try:
             loaded = load_file(
                 path, limits=limits or DEFAULT_LIMITS, connector=connector, kind=kind
             )
         except LoadError as exc:
-            if _real(path) not in wanted:
+            if real not in wanted:
                 return None
             issue = Issue("parse-error", "error", f"cannot read the file: {exc.reason}")
             return FileReport(path, [issue], unreadable=True)
-        if validate_all or _real(path) in wanted:
+        if loaded.documents and not is_streamkap_shaped(loaded):
+            if real in explicit:
+                return not_ours(path, "it holds no source, destination, transform or pipeline")
+            return None
+        walked = real in wanted and real not in explicit
+        base = Path(root) if root is not None else Path(path).parent
+        if not loaded.documents and walked and not is_streamkap_file(Path(path), base):
+            return None  # found in a directory walk, does not parse, not in a Streamkap folder
+        if validate_all or real in wanted:
             return validated(loaded, path)
         return loaded  # validated later, if a check needs it
 
@@ -266,11 +374,48 @@ def validate_project(
             context.extend(_Entry(report, n, d, later) for n, d in enumerate(outcome.documents))
         elif outcome is not None:
             reports.append(outcome)
-    check_project(reports, context)
+    check_project(reports, context, project_file, environment)
     shown = [r for r in reports if _real(r.path) in wanted]
     validated_later = {id(e.report): e.report for e in context if e.report.documents}
     built = [*reports, *validated_later.values()]  # a file's entries share its report
-    return ProjectResult(shown, built, Path(root) if root is not None else None, skipped)
+    return ProjectResult(
+        shown,
+        built,
+        Path(root) if root is not None else None,
+        skipped,
+        project_file,
+        environment,
+    )
+
+
+class _ForeignFolders:
+    """Finds the Helm chart (or kustomization) a file sits in, below the project root."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = os.path.abspath(root) if root is not None else None
+        self._seen: dict[str, str | None] = {}
+
+    def marker(self, path: str) -> str | None:
+        from .loaders import FOREIGN_MARKERS
+
+        folder = os.path.dirname(os.path.abspath(path))
+        passed: list[str] = []
+        found: str | None = None
+        while True:
+            if folder in self._seen:
+                found = self._seen[folder]
+                break
+            passed.append(folder)
+            if any(os.path.isfile(os.path.join(folder, m)) for m in FOREIGN_MARKERS):
+                found = folder
+                break
+            parent = os.path.dirname(folder)
+            if folder == self.root or parent == folder or self.root is None:
+                break
+            folder = parent
+        for each in passed:
+            self._seen[each] = found
+        return found
 
 
 def _notices(used: dict[int, tuple[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -296,7 +441,7 @@ def _in_memory(item: Any) -> FileReport:
 class _Entry:
     """A document in the project, with its result (made when first asked for, if lazy)."""
 
-    __slots__ = ("_result", "_validate", "doc", "index", "kind", "report")
+    __slots__ = ("_result", "_validate", "doc", "envs", "index", "kind", "report")
 
     def __init__(
         self,
@@ -313,6 +458,7 @@ class _Entry:
         else:
             self._result = validate
         self.kind = doc.declared_kind if self._result is None else self._result.kind
+        self.envs: tuple[str, ...] = ("",)  # the environments it belongs to
 
     @property
     def result(self) -> ValidationResult:
@@ -334,10 +480,18 @@ class _Entry:
         )
 
 
-def check_project(reports: Sequence[FileReport], context: Sequence[_Entry] = ()) -> None:
+def check_project(
+    reports: Sequence[FileReport],
+    context: Sequence[_Entry] = (),
+    project_file: ProjectFile | None = None,
+    environment: str | None = None,
+) -> None:
     """Add the cross-document issues to the results of ``reports`` (in place).
 
     ``context`` holds documents that are checked against but not reported on.
+    With ``project_file``, names are unique and references resolve per
+    environment, and ``${var:NAME}`` references are checked against each
+    environment a document belongs to (only ``environment``, when given).
     """
     entries = [
         _Entry(report, n, doc, result)
@@ -346,9 +500,13 @@ def check_project(reports: Sequence[FileReport], context: Sequence[_Entry] = ())
     ]
     by_name: dict[tuple[str, str], list[_Entry]] = {}
     for entry in [*entries, *context]:
+        entry.envs = _environments(project_file, entry.report.path)
+        if environment is not None:
+            entry.envs = tuple(e for e in entry.envs if e == environment)
         if entry.doc.name is not None:
             by_name.setdefault((entry.kind, entry.doc.name), []).append(entry)
     found: dict[int, list[Issue]] = {}
+    declared = project_file is not None and bool(project_file.environments)
 
     def add(
         entry: _Entry,
@@ -367,35 +525,89 @@ def check_project(reports: Sequence[FileReport], context: Sequence[_Entry] = ())
             continue
         ordered = sorted(group, key=lambda e: (e.report.path, e.where()))
         for entry in ordered:
-            other = next(e for e in ordered if e is not entry)
+            other = next((e for e in ordered if e is not entry and _shared(e, entry)), None)
+            if other is None:
+                continue  # same name, other environments: two accounts
+            shared = _shared(other, entry)
+            where = f" in environment {shared[0]}" if declared else ""
+            hint = (
+                f"{kind} names are unique per environment: rename one, or put each under "
+                "its own environment's paths in streamkap.toml"
+                if declared
+                else f"{kind} names are unique per account: rename one; if these are two "
+                "environments, declare them in streamkap.toml (README: Projects and "
+                "environments)"
+            )
             add(
                 entry,
                 "duplicate-name",
                 ("name",),
-                f'another {kind} is also named "{name}" ({other.where()})',
-                f"{kind} names are unique per account: rename one",
+                f'another {kind} is also named "{name}"{where} ({other.where()})',
+                hint,
             )
     for entry in entries:
         if entry.kind == PIPELINE and isinstance(entry.doc.data, dict):
-            _check_pipeline(entry, by_name, add)
+            _check_pipeline(entry, by_name, add, declared)
+        _check_variables(entry, project_file, add)
     for entry in entries:
         extra = found.get(id(entry))
         if extra:
             entry.report.documents[entry.index] = (entry.doc, entry.result.with_issues(extra))
 
 
+def _shared(one: _Entry, other: _Entry) -> tuple[str, ...]:
+    return tuple(e for e in one.envs if e in other.envs)
+
+
+def _check_variables(
+    entry: _Entry, project_file: ProjectFile | None, add: Callable[..., None]
+) -> None:
+    """Every ``${var:NAME}`` of a document is defined in each environment it belongs to."""
+    from .refs import variable_names
+
+    envs = [e for e in entry.envs if e]
+    stack: list[tuple[tuple[str, ...], Any]] = [((), entry.doc.data)]
+    while stack:
+        tokens, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*tokens, str(k)), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*tokens, str(n)), v) for n, v in enumerate(value))
+        elif isinstance(value, str) and "${var:" in value:
+            for name in dict.fromkeys(variable_names(value)):
+                if project_file is None or not envs:
+                    add(
+                        entry,
+                        "unresolved-variable",
+                        tokens,
+                        f"variable {name} has no value: no environment declares variables",
+                        f"declare [environments.<name>.variables] in {PROJECT_FILE}",
+                    )
+                    continue
+                lacking = [e for e in envs if name not in project_file.environment(e).variables]
+                if lacking:
+                    add(
+                        entry,
+                        "unresolved-variable",
+                        tokens,
+                        f"variable {name} is not defined for environment {', '.join(lacking)}",
+                        f"add {name} under [environments.{lacking[0]}.variables] in {PROJECT_FILE}",
+                    )
+
+
 def _check_pipeline(
     entry: _Entry,
     by_name: dict[tuple[str, str], list[_Entry]],
     add: Callable[..., None],
+    declared: bool = False,
 ) -> None:
     refs = references(entry.doc.data)
     carried: tuple[str, ...] = ()
     for ref in refs:
-        target = _resolve(entry, ref, by_name, add)
+        targets = _resolve(entry, ref, by_name, add, declared)
         if ref.kind == "source":
             carried = ref.topics
-            if target is not None:
+            for target in targets:
                 _check_topics(entry, ref, target, add)
     for ref in refs:
         if ref.kind != "transform" or not ref.topics or not carried:
@@ -416,12 +628,21 @@ def _resolve(
     ref: Reference,
     by_name: dict[tuple[str, str], list[_Entry]],
     add: Callable[..., None],
-) -> _Entry | None:
+    declared: bool = False,
+) -> list[_Entry]:
+    """The documents a reference names: one per environment of the pipeline (distinct)."""
     if ref.name is None:
-        return None
-    targets = by_name.get((ref.kind, ref.name))
-    if targets:
-        target = targets[0]
+        return []
+    candidates = by_name.get((ref.kind, ref.name), [])
+    chosen: list[_Entry] = []
+    lacking: list[str] = []
+    for env in entry.envs:
+        target = next((t for t in candidates if env in t.envs), None)
+        if target is None:
+            lacking.append(env)
+        elif all(target is not c for c in chosen):
+            chosen.append(target)
+    for target in chosen:
         actual = target.result.connector
         if ref.connector is not None and actual is not None and ref.connector != actual:
             add(
@@ -431,9 +652,11 @@ def _resolve(
                 f'{ref.kind} "{ref.name}" uses connector "{actual}", not "{ref.connector}"',
                 f"write connector: {actual}, or leave it out",
             )
-        return target
+    if not lacking or ref.id is not None:
+        return chosen  # a reference with an id may name what the project does not hold
+    where = f" in environment {', '.join(lacking)}" if declared else " in the project"
     others = [k for (k, n) in by_name if n == ref.name and k != ref.kind]
-    if others:
+    if others and not candidates:
         add(
             entry,
             "kind-mismatch",
@@ -441,11 +664,12 @@ def _resolve(
             f'"{ref.name}" is a {others[0]}, not a {ref.kind}',
             f"name a {ref.kind} here",
         )
-    elif ref.id is None:
+    else:
         names = sorted(n for (k, n) in by_name if k == ref.kind)
         import difflib  # only for a name not found
 
         near = difflib.get_close_matches(ref.name, names, n=3, cutoff=0.5)
+        near = [n for n in near if n != ref.name]
         hint = (
             f"did you mean {', '.join(near)}?"
             if near
@@ -455,10 +679,10 @@ def _resolve(
             entry,
             "unknown-reference",
             (*ref.tokens, "name"),
-            f'no {ref.kind} named "{ref.name}" in the project',
+            f'no {ref.kind} named "{ref.name}"{where}',
             hint,
         )
-    return None
+    return chosen
 
 
 def _check_topics(

@@ -1,16 +1,21 @@
-"""``${env:NAME}`` references: where they stand, and what they resolve to.
+"""``${env:NAME}`` and ``${var:NAME}`` references: where they stand, what they resolve to.
 
-A reference may stand in any string value, as the whole value or inside it;
-``$${`` is a literal ``${``. Validation leaves references as written (a whole
-reference satisfies a requirement and any type); building a payload resolves
-every one, and a variable that is not set is an error, never literal text.
+``${env:NAME}`` reads an environment variable; ``${var:NAME}`` a variable of
+the environment the run is for (``[environments.<env>.variables]`` in
+``streamkap.toml``). A reference may stand in any string value, as the whole
+value or inside it; ``$${`` is a literal ``${``. Validation leaves references
+as written (a whole reference satisfies a requirement and any type); building
+a payload resolves every one, and a variable that is not set is an error,
+never literal text. Both kinds are masked alike in every output.
 
 >>> is_whole_reference("${env:PG_PASSWORD}"), is_whole_reference("${env:X}hunter2")
 (True, False)
 >>> resolve("jdbc://${env:HOST}:5432 costs $${5}", {"HOST": "db"}.get)
 ('jdbc://db:5432 costs ${5}', [])
->>> literal_text("${env:X}hunter2")
-'hunter2'
+>>> resolve("${var:region}-${env:X}", {}.get, {"region": "eu"}.get)
+('eu-', ['X'])
+>>> literal_text("${env:X}hunter2"), variable_names("${var:a}${env:b}${var:c}")
+('hunter2', ['a', 'c'])
 """
 
 from __future__ import annotations
@@ -23,33 +28,43 @@ from typing import Any
 __all__ = [
     "EnvLookup",
     "EnvReader",
+    "Variables",
     "has_escape_or_reference",
     "has_reference",
     "is_whole_reference",
     "literal_text",
     "reference_names",
     "resolve",
+    "variable_names",
 ]
 
 _NAME = r"([A-Za-z_][A-Za-z0-9_]*)"
-_WHOLE = re.compile(r"\$\{env:" + _NAME + r"\}")
+_WHOLE = re.compile(r"\$\{(?:env|var):" + _NAME + r"\}")
 # An escaped ``$${`` first, so that ``$${env:X}`` is never read as a reference.
-_TOKEN = re.compile(r"\$\$\{|\$\{env:" + _NAME + r"\}")
+# Group 1 is the namespace (env or var), group 2 the name.
+_TOKEN = re.compile(r"\$\$\{|\$\{(env|var):" + _NAME + r"\}")
 
 #: Looks a variable up: its value, or None when it is not set (or not allowed).
 EnvLookup = Callable[[str], "str | None"]
 
 
 def is_whole_reference(value: Any) -> bool:
-    """True when ``value`` is exactly one ``${env:NAME}`` and nothing else."""
+    """True when ``value`` is exactly one ``${env:NAME}`` (or ``${var:NAME}``), nothing else."""
     return value.__class__ is str and _WHOLE.fullmatch(value) is not None
 
 
 def reference_names(value: str) -> list[str]:
-    """The variable names referenced in ``value``, in order (escapes skipped)."""
+    """The names referenced in ``value`` (``env`` and ``var`` alike), in order, no escapes."""
     if "${" not in value:
         return []
-    return [m.group(1) for m in _TOKEN.finditer(value) if m.group(1)]
+    return [m.group(2) for m in _TOKEN.finditer(value) if m.group(1)]
+
+
+def variable_names(value: str) -> list[str]:
+    """The ``${var:NAME}`` names referenced in ``value``, in order."""
+    if "${var:" not in value:
+        return []
+    return [m.group(2) for m in _TOKEN.finditer(value) if m.group(1) == "var"]
 
 
 def has_reference(value: Any) -> bool:
@@ -75,17 +90,23 @@ def literal_text(value: str) -> str:
     return _TOKEN.sub(lambda m: "" if m.group(1) else "${", value)
 
 
-def resolve(value: str, lookup: EnvLookup) -> tuple[str, list[str]]:
-    """Replace every reference and escape. Returns the text and the names not found."""
+def resolve(
+    value: str, lookup: EnvLookup, variables: EnvLookup | None = None
+) -> tuple[str, list[str]]:
+    """Replace every reference and escape. Returns the text and the names not found.
+
+    ``lookup`` reads ``${env:NAME}``, ``variables`` reads ``${var:NAME}`` (none
+    when not given); a variable not found is named ``var:NAME`` in the list.
+    """
     missing: list[str] = []
 
     def one(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if not name:
+        space, name = m.group(1), m.group(2)
+        if not space:
             return "${"
-        found = lookup(name)
+        found = lookup(name) if space == "env" else (variables(name) if variables else None)
         if found is None:
-            missing.append(name)
+            missing.append(name if space == "env" else f"var:{name}")
             return ""
         return found
 
@@ -117,3 +138,43 @@ class EnvReader:
 
     def __repr__(self) -> str:  # never the environment's values
         return f"EnvReader(allow={self._patterns!r})"
+
+
+class Variables:
+    """The ``${var:NAME}`` values of one environment (text, as references give them).
+
+    Its repr names the environment and the variables, never their values.
+
+    >>> variables = Variables({"region": "eu", "port": 5432, "tls": True}, "prod")
+    >>> variables("port"), variables("tls"), variables("nope"), variables
+    ('5432', 'true', None, Variables('prod', names=['port', 'region', 'tls']))
+    """
+
+    def __init__(self, values: Mapping[str, Any], environment: str | None = None) -> None:
+        self.environment = environment
+        self._values = {name: _as_text(value) for name, value in values.items()}
+
+    def __call__(self, name: str) -> str | None:
+        return self._values.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def names(self) -> list[str]:
+        return sorted(self._values)
+
+    def values(self) -> list[str]:
+        """Every value: what masking cuts out of any text a server sends back."""
+        return list(self._values.values())
+
+    def __repr__(self) -> str:
+        return f"Variables({self.environment!r}, names={self.names()!r})"
+
+
+def _as_text(value: Any) -> str:
+    """A project-file value as a reference writes it: booleans as ``true``/``false``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LoadError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..cache import SchemaCache
     from ..loaders import Limits, LoadedFile
+    from ..projectfile import ProjectFile
     from ..report import FileReport
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_SCHEMA = 0, 1, 2, 3
@@ -130,3 +133,55 @@ def _report_stream(args: argparse.Namespace) -> Any:
 def _names(loaded: LoadedFile) -> str:
     names = [d.name or f"#{n + 1} (no name)" for n, d in enumerate(loaded.documents)]
     return "documents: " + ", ".join(names) if names else "no documents"
+
+
+def _by_project(files: Sequence[str], explicit: str | None) -> list[tuple[Path | None, list[str]]]:
+    """The files grouped by the project each belongs to (one group with ``--project``),
+    in the order first met: a commit touching two environments checks each in its own."""
+    from ..project import project_root
+
+    if explicit is not None:
+        return [(project_root([], explicit), list(files))]
+    groups: dict[Path | None, list[str]] = {}
+    root_of_dir: dict[str, Path | None] = {}
+    for path in files:
+        folder = os.path.dirname(path) if path != "-" else ""
+        if folder not in root_of_dir:
+            root_of_dir[folder] = project_root([path] if path != "-" else [])
+        groups.setdefault(root_of_dir[folder], []).append(path)
+    return list(groups.items()) or [(project_root([]), [])]
+
+
+def _environment_of(
+    args: argparse.Namespace,
+    project_file: ProjectFile | None,
+    files: Sequence[str],
+    required: bool,
+) -> str | None:
+    """The environment a run is for: ``--env``, else ``$STREAMKAP_ENV`` (where the project
+    declares environments). With ``required`` (payload, plan, apply), else the only one
+    declared, else the one every file given belongs to alone; none of these is an error."""
+    given = getattr(args, "env", None)
+    declared = project_file is not None and bool(project_file.environments)
+    if given is not None:
+        return str(given)
+    from_env = os.environ.get("STREAMKAP_ENV") or None
+    if from_env is not None and declared:
+        return from_env
+    if not required or not declared:
+        return None
+    assert project_file is not None
+    names = sorted(project_file.environments)
+    if len(names) == 1:
+        return names[0]
+    own = {project_file.environments_of(f) for f in files if f != "-"}
+    if len(own) == 1:
+        (envs,) = own
+        if len(envs) == 1:
+            return envs[0]
+    from ..errors import StreamkapConfigError
+
+    raise StreamkapConfigError(
+        f"{project_file.path.name} declares environments {', '.join(names)}: pick one with "
+        "--env NAME (or STREAMKAP_ENV)"
+    )

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigValidationError, StreamkapConfigError
-from .common import EXIT_INVALID, EXIT_OK, EXIT_SCHEMA, EXIT_USAGE, _err, _render, _Schemas
+from .common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_SCHEMA,
+    EXIT_USAGE,
+    _by_project,
+    _environment_of,
+    _err,
+    _render,
+    _Schemas,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..client import StreamkapClient
     from ..plan import Plan
     from ..project import ProjectResult
@@ -19,32 +32,85 @@ EXIT_CHANGES = 4  # plan --detailed-exitcode: something would change
 
 
 def _project(args: argparse.Namespace) -> ProjectResult | None:
-    """The valid project of the paths given, or None after printing why it is not."""
+    """The valid project of the paths given, or None after printing why it is not.
+
+    The documents of the files given are planned (all of the project's, or of the
+    environment's, when no path is given); the rest of the project is read for what
+    their pipelines name.
+    """
     from ..loaders import iter_files
-    from ..project import project_root, validate_project
+    from ..paths import relative
+    from ..project import project_file_of, project_files, project_root, validate_project
 
     schemas = _Schemas(args)
-    files = list(iter_files(args.paths))
-    root = project_root(args.paths, args.project)
+    if args.paths and args.no_project:
+        files = list(iter_files(args.paths))
+        groups: list[tuple[Path | None, list[str]]] = [(None, files)]
+    elif args.paths:
+        files = list(iter_files(args.paths))
+        groups = _by_project(files, args.project)
+        if len(groups) > 1:
+            roots = ", ".join(relative(str(root)) if root else "(none)" for root, _ in groups)
+            raise StreamkapConfigError(
+                f"the files given belong to {len(groups)} projects ({roots}): "
+                f"{args.command} one at a time, or name the project with --project"
+            )
+        root = groups[0][0] if groups else project_root([], args.project)
+    elif args.no_project:
+        raise StreamkapConfigError(f"{args.command} --no-project needs the files to read")
+    else:
+        root = project_root([], args.project)
+        if root is None:
+            raise StreamkapConfigError(
+                "no project here (no streamkap.toml, lock file or git work tree): "
+                "name the files to plan, or the project with --project"
+            )
+        files = [relative(p) for p in project_files(root)]
+    project_file = project_file_of(root)
+    environment = _environment_of(args, project_file, files, required=True)
+    named = [p for p in args.paths if not os.path.isdir(p)]
     result = validate_project(
-        files, report_for=files, root=root, schemas=lambda path: schemas.for_path(path)
+        files,
+        report_for=files,
+        root=root,
+        schemas=lambda path: schemas.for_path(path),
+        environment=environment,
+        named=named,
+        project_file=project_file,
+    )
+    args.environment = (
+        project_file.environment(environment) if project_file and environment else None
     )
     broken = [r for r in result.project if any(i.severity == "error" for i in r.all_issues())]
-    if broken or not files:
-        if not files:
-            _err("error: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
+    if broken or not result.reports:
+        if not result.reports:
+            where = ", ".join(args.paths) if args.paths else relative(str(root))
+            _err("error: no Streamkap files found in " + where)
         _render(broken, argparse.Namespace(format="text", quiet=True), sys.stderr)
         return None
     return result
 
 
-def _planned(args: argparse.Namespace, client: StreamkapClient) -> Plan | None:
-    """The plan of the paths given, or None after saying why there is none."""
+def _client(args: argparse.Namespace) -> StreamkapClient:
+    """A client for the account of the run's environment (its URL and credentials), else
+    from ``--api-url`` and the ``STREAMKAP_*`` variables."""
+    from ..client import StreamkapClient
+
+    environment = getattr(args, "environment", None)
+    if environment is None:
+        return StreamkapClient.from_env(base_url=args.api_url)
+    url = args.api_url or environment.api_url or os.environ.get("STREAMKAP_API_URL")
+    from ..client import DEFAULT_API_URL
+
+    return StreamkapClient(url or DEFAULT_API_URL, **environment.credentials())
+
+
+def _planned(
+    args: argparse.Namespace, project: ProjectResult, client: StreamkapClient
+) -> Plan | None:
+    """The plan of the project's files given, or None after saying why there is none."""
     from ..plan import plan
 
-    project = _project(args)
-    if project is None:
-        return None  # no request was made
     try:
         return plan(project, client, allow_env=_allow(args), update_secrets=args.update_secrets)
     except ConfigValidationError as exc:
@@ -53,10 +119,11 @@ def _planned(args: argparse.Namespace, client: StreamkapClient) -> Plan | None:
 
 
 def _run_plan(args: argparse.Namespace) -> int:
-    from ..client import StreamkapClient
-
-    with StreamkapClient.from_env(base_url=args.api_url) as client:
-        the_plan = _planned(args, client)
+    project = _project(args)
+    if project is None:
+        return EXIT_INVALID  # no request was made
+    with _client(args) as client:
+        the_plan = _planned(args, project, client)
     if the_plan is None:
         return EXIT_INVALID
     if args.format == "json":
@@ -69,14 +136,16 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 
 def _run_apply(args: argparse.Namespace) -> int:
-    from ..client import StreamkapClient
     from ..plan import apply
 
     if args.parallelism < 1:
         _err(f"error: --parallelism must be at least 1, got {args.parallelism}")
         return EXIT_USAGE
-    with StreamkapClient.from_env(base_url=args.api_url) as client:
-        the_plan = _planned(args, client)
+    project = _project(args)
+    if project is None:
+        return EXIT_INVALID  # no request was made
+    with _client(args) as client:
+        the_plan = _planned(args, project, client)
         if the_plan is None:
             return EXIT_INVALID
         sys.stdout.write(the_plan.format())

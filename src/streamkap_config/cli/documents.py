@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ from .common import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_USAGE,
+    _by_project,
+    _environment_of,
     _err,
     _exit_code,
     _limits,
@@ -33,7 +36,7 @@ from .common import (
 def _run_validate(args: argparse.Namespace) -> int:
     from ..loaders import iter_files
     from ..parallel import default_jobs
-    from ..project import project_root, validate_project
+    from ..project import project_file_of, validate_project
 
     try:
         limits = _limits(args)
@@ -61,27 +64,40 @@ def _run_validate(args: argparse.Namespace) -> int:
             items.append(_load(path, limits, args.connector, args.kind))
         except LoadError as exc:
             reports.append(_unreadable(path, exc))
-    root = None if args.no_project else project_root(args.paths, args.project)
-    result = validate_project(
-        items,
-        report_for=[p for p in files if p != "-"],
-        root=root,
-        limits=limits,
-        mode=args.mode,
-        strict=args.strict,
-        schemas=lambda path: schemas.for_path(path),
-        connector=args.connector,
-        kind=args.kind,
-        no_plaintext_secrets=args.no_plaintext_secrets,
-        validate_all=False,
-        jobs=args.jobs or default_jobs(),
-    )
-    reports = [*reports, *result.reports]
+    named = [p for p in args.paths if p != "-" and not os.path.isdir(p)]
+    given = [p for p in files if p != "-"]
+    if args.no_project:
+        groups: list[tuple[Path | None, list[str]]] = [(None, given)]
+    else:
+        groups = _by_project(given, args.project)
+    warnings: list[str] = []
+    stdin = [item for item in items if not isinstance(item, str)]  # read with the first
+    for n, (root, group) in enumerate(groups):
+        project_file = project_file_of(root)
+        result = validate_project(
+            [*group, *(stdin if n == 0 else [])],
+            report_for=group,
+            root=root,
+            limits=limits,
+            mode=args.mode,
+            strict=args.strict,
+            schemas=lambda path: schemas.for_path(path),
+            connector=args.connector,
+            kind=args.kind,
+            no_plaintext_secrets=args.no_plaintext_secrets,
+            validate_all=False,
+            jobs=args.jobs or default_jobs(),
+            environment=_environment_of(args, project_file, group, required=False),
+            named=named,
+            project_file=project_file,
+        )
+        reports.extend(result.reports)
+        warnings.extend(result.warnings)
     for notice in schemas.notices():
         _err(notice)
     from ..report import printable
 
-    for warning in result.warnings:
+    for warning in warnings:
         _err(f"warning: {printable(warning)}")
     _render(reports, args, sys.stdout)
     return _exit_code(reports)
@@ -129,12 +145,29 @@ def _run_payload(args: argparse.Namespace) -> int:
     cache = schemas.for_path(None if args.path == "-" else args.path)
     allow = None if args.allow_env is None else args.allow_env.split(",")
     project = None
+    from ..errors import StreamkapConfigError
+    from ..project import project_file_of, project_root, validate_project
+
+    root = project_root([] if args.path == "-" else [args.path], args.project)
+    project_file = project_file_of(root)
+    try:
+        environment = _environment_of(args, project_file, [args.path], required=True)
+    except StreamkapConfigError:
+        environment = None  # only ${var:NAME} needs one, and says so
+    if environment is not None and project_file is None:
+        raise StreamkapConfigError(f"--env {environment}: there is no streamkap.toml here")
+    variables = (
+        project_file.environment(environment).variables if project_file and environment else None
+    )
     if any(d.declared_kind == "pipeline" for d in docs):
         # A pipeline names documents of its project: read them for ids and connectors.
-        from ..project import project_root, validate_project
-
-        root = None if args.path == "-" else project_root([args.path], args.project)
-        project = validate_project([loaded], root=root, schemas=lambda path: schemas.for_path(path))
+        project = validate_project(
+            [loaded],
+            root=None if args.path == "-" else root,
+            schemas=lambda path: schemas.for_path(path),
+            environment=environment,
+            project_file=project_file,
+        )
         docs = [d for r in project.reports for d, _ in r.documents if any(d is x for x in docs)]
     try:
         ids = _ids(args.id)
@@ -156,6 +189,7 @@ def _run_payload(args: argparse.Namespace) -> int:
                 allow_env=allow,
                 project=project,
                 ids=ids,
+                variables=variables,
             )
         except ConfigValidationError as exc:
             failed = True

@@ -89,6 +89,14 @@ def _kind_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--kind", choices=KIND_CHOICES, help=help_text)
 
 
+def _env_option(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument(
+        "--env",
+        metavar="NAME",
+        help=f"{text} (an environment of streamkap.toml; default: $STREAMKAP_ENV)",
+    )
+
+
 def _validate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
@@ -113,12 +121,14 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
         help="processes that read and validate many files at once (default: one per CPU; "
         "1: a single process)",
     )
+    _env_option(parser, "check only this environment's documents, with its variables")
     project = parser.add_mutually_exclusive_group()
     project.add_argument(
         "--project",
         metavar="DIR",
         help="the project whose documents pipelines may name (default: the nearest "
-        "directory upward holding streamkap-schemas.lock, else the git work tree)",
+        "directory upward holding streamkap.toml, else streamkap-schemas.lock, else the "
+        "git work tree; each file's own)",
     )
     project.add_argument(
         "--no-project",
@@ -187,6 +197,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the project a pipeline's references are read from (default: as validate)",
     )
+    _env_option(p, "resolve ${var:NAME} from this environment")
     p.add_argument(
         "--allow-env",
         metavar="PATTERNS",
@@ -202,12 +213,26 @@ def _build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         _common(p, suppress=True)
         _api_option(p)
-        p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
         p.add_argument(
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="files or directories whose documents to "
+            + name
+            + " (default: the whole project, or environment)",
+        )
+        scope = p.add_mutually_exclusive_group()
+        scope.add_argument(
             "--project",
             metavar="DIR",
             help="the project whose documents pipelines may name (default: as validate)",
         )
+        scope.add_argument(
+            "--no-project",
+            action="store_true",
+            help="read only the files given: pipelines name what they join by id",
+        )
+        _env_option(p, "the environment whose account and variables to use")
         p.add_argument(
             "--allow-env",
             metavar="PATTERNS",

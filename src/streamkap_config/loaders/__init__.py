@@ -54,10 +54,17 @@ __all__ = [
     "Limits",
     "LoadedFile",
     "ParseError",
+    "is_streamkap_shaped",
     "iter_files",
+    "keep_folder",
     "load_file",
     "load_text",
 ]
+
+#: Folders never walked into: tools' and package managers' own trees.
+SKIPPED_FOLDERS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"})
+#: A folder holding one of these is a Helm chart or a kustomization: never Streamkap's.
+FOREIGN_MARKERS = ("Chart.yaml", "kustomization.yaml", "kustomization.yml")
 
 
 def load_file(
@@ -162,6 +169,47 @@ def load_text(
     return loaded
 
 
+def keep_folder(folder: str, name: str) -> bool:
+    """Whether a directory walk goes into ``folder/name``: not a hidden folder, a tool's
+    tree (``node_modules``, ``.venv``), a Helm chart (``Chart.yaml``) or a kustomization."""
+    if name.startswith(".") or name in SKIPPED_FOLDERS:
+        return False
+    below = os.path.join(folder, name)
+    return not any(os.path.isfile(os.path.join(below, m)) for m in FOREIGN_MARKERS)
+
+
+def is_streamkap_shaped(loaded: LoadedFile) -> bool:
+    """Whether a file read holds what a Streamkap file holds, whatever its folder.
+
+    A document is Streamkap's when it is in a ``sources:`` ... ``pipelines:`` list, is a
+    bare config (``connector`` given), declares a known ``kind``, names a ``connector``
+    or ``transform`` beside ``config`` or ``name``, or has a ``name`` and a ``config``
+    mapping. Helm values, Kubernetes manifests (``kind: Deployment``), Argo workflows,
+    compose files, CI workflows and ``pyproject.toml`` hold none of these.
+
+    >>> is_streamkap_shaped(load_text("kind: Deployment\\nmetadata: {name: x}\\n", "d.yaml"))
+    False
+    >>> is_streamkap_shaped(load_text("name: a\\nconnector: postgresql\\n", "a.yaml"))
+    True
+    """
+    from ..kinds import KIND_NAMES
+
+    for doc in loaded.documents:
+        if doc.bare or (doc.base and doc.base[0] in _LIST_KEYS):
+            return True
+        data = doc.data
+        if not isinstance(data, dict):
+            continue
+        if data.get("kind") in KIND_NAMES:
+            return True
+        code = data.get("connector", data.get("transform"))
+        if isinstance(code, str) and ("config" in data or "name" in data):
+            return True
+        if isinstance(data.get("name"), str) and isinstance(data.get("config"), dict):
+            return True
+    return False
+
+
 def iter_files(
     paths: list[str], on_error: Callable[[str, str], None] | None = None
 ) -> Iterator[str]:
@@ -191,7 +239,7 @@ def iter_files(
         elif os.path.isdir(given):
             found = [
                 path
-                for path in walk(given, report)
+                for path in walk(given, report, keep_folder)
                 if Path(path).suffix.lower() in EXTENSIONS and not Path(path).name.startswith(".")
             ]
             yield from (f for f in sorted(found) if first_time(f))
