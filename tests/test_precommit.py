@@ -131,3 +131,41 @@ def test_a_pipeline_is_checked_against_files_the_commit_does_not_touch(hook_repo
         'no source named "orders-postgress" in the project (hint: did you mean orders-postgres?)'
     ) in text
     assert "sources/orders-postgres.yaml" not in text  # unchanged files are not reported
+
+
+def test_a_commit_touching_two_environments_checks_each_in_its_own(hook_repo):
+    repo, env = hook_repo
+    git(repo, "reset", "-q", "--hard", "HEAD", env=env)  # what an earlier test left staged
+    platform = repo / "platform"
+    shutil.copytree(EXAMPLES / "environments", platform)  # its own streamkap.toml
+    prod = platform / "envs" / "prod"
+    staging = platform / "envs" / "staging"
+    git(repo, "add", "platform", env=env)
+    out = git(repo, "commit", "-m", "two environments, one set of names", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for folder in (prod, staging):  # one commit changes a pipeline of each
+        pipeline = folder / "pipelines" / "orders-to-lake.yaml"
+        pipeline.write_text(pipeline.read_text() + "snapshot_new_tables: true\n")
+    git(repo, "add", "platform", env=env)
+    out = git(repo, "commit", "-m", "snapshots in both", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    # A real duplicate inside one environment is still refused, and named as such.
+    shutil.copy(prod / "sources" / "orders-postgres.yaml", prod / "sources" / "copy.yaml")
+    git(repo, "add", "platform", env=env)
+    out = git(repo, "commit", "-m", "a copy", env=env)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert 'also named "orders-postgres" in environment prod' in text
+    assert "envs/staging" not in text
+    git(repo, "reset", "-q", "HEAD", "platform", env=env)
+    (prod / "sources" / "copy.yaml").unlink()
+
+
+def test_a_helm_chart_and_an_argo_workflow_in_matching_folders_pass(hook_repo):
+    repo, env = hook_repo
+    for folder in ("charts", "k8s"):
+        shutil.copytree(EXAMPLES / "monorepo" / folder, repo / folder)
+    git(repo, "add", "charts", "k8s", env=env)
+    out = git(repo, "commit", "-m", "a chart and a workflow", env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Validate Streamkap configurations" in out.stdout + out.stderr
