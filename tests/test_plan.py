@@ -212,15 +212,45 @@ def test_a_revoked_token_is_renewed_mid_apply_and_no_secret_reaches_a_log(caplog
             assert secret not in logged
 
 
-def test_an_unset_variable_stops_before_any_request(monkeypatch):
-    monkeypatch.delenv("PG_PASSWORD")
+def test_plan_needs_no_secret_and_apply_names_every_document_missing_one(monkeypatch, tmp_path):
     from streamkap_config import ConfigValidationError
 
+    monkeypatch.delenv("PG_PASSWORD")
+    root = copy_of(tmp_path)
+    original = (root / "sources" / "orders-postgres.yaml").read_text()
+    (root / "sources" / "copy.yaml").write_text(original.replace("orders-postgres", "copy-pg"))
+    with running() as emulator, client_of(emulator) as client:
+        the_plan = plan(project(root), client)  # plan sends nothing: secrets are not read
+        assert the_plan.summary["create"] == 8
+        with pytest.raises(ConfigValidationError) as caught:
+            apply(the_plan, client)
+        assert [i.code for i in caught.value.issues] == ["unresolved-secret"] * 2
+        text = str(caught.value)
+        assert text.startswith("2 error(s) in 2 documents:")
+        for name in ("copy.yaml", "orders-postgres.yaml"):
+            assert f"sources/{name}:8:15: error[unresolved-secret] config.database.password" in (
+                text
+            )
+        assert all(method == "GET" for method, _ in emulator.requests)  # nothing was sent
+
+
+def test_an_unset_variable_outside_a_secret_stops_the_plan_naming_kind_and_file(
+    monkeypatch, tmp_path
+):
+    from streamkap_config import ConfigValidationError
+
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    root = copy_of(tmp_path)
+    lake = root / "destinations" / "lake-s3.yaml"
+    lake.write_text(lake.read_text().replace("eu-west-1", "${env:LAKE_REGION}"))
     with running() as emulator, client_of(emulator) as client:
         with pytest.raises(ConfigValidationError) as caught:
-            plan(project(), client)
-        assert [i.code for i in caught.value.issues] == ["unresolved-secret"]
+            plan(project(root), client)  # a region is compared: its value is needed
         assert emulator.requests == []
+    text = str(caught.value)
+    assert text.startswith("1 error(s) in destination configuration:")
+    assert "destinations/lake-s3.yaml:8:16: error[unresolved-secret] config.aws.s3.region" in text
+    assert "AWS_SECRET_ACCESS_KEY" not in text
 
 
 def test_two_live_objects_with_one_name_are_a_warning():
@@ -368,8 +398,18 @@ def test_the_apply_command_on_a_terminal_and_its_failures(tmp_path):
         out = subprocess.run(cmd, capture_output=True, text=True, env=env)
         assert out.returncode == 0 and "7 unchanged" in out.stdout  # nothing to do: no question
         env.pop("PG_PASSWORD")
+        # Nothing to send: a plan compares no secret, so none is needed.
         out = subprocess.run([*cmd, "--yes"], capture_output=True, text=True, env=env)
-        assert out.returncode == 1 and "PG_PASSWORD is not set" in out.stderr
+        assert out.returncode == 0 and "7 unchanged" in out.stdout, out.stderr
+        # A change to send needs it, and says which file, where.
+        out = subprocess.run(
+            [*cmd, "--yes", "--update-secrets"], capture_output=True, text=True, env=env
+        )
+        assert out.returncode == 1
+        assert (
+            "sources/orders-postgres.yaml:8:15: error[unresolved-secret] "
+            "config.database.password: environment variable PG_PASSWORD is not set"
+        ) in out.stderr
 
 
 def copy_of(tmp_path: Path) -> Path:

@@ -21,6 +21,14 @@ compiled. ``--big N`` adds a generated monorepo of N files of every kind
 (sources, destinations, transforms; 5 % invalid) for streamkap-validate alone:
 its time and per-file cost next to the floor, to show it stays linear.
 
+Whole documents: files as users write them (``name``, ``connector``, ``config``;
+half with nested keys and short spellings, ``database: {hostname: ...}``, half
+with dotted API keys; about 12 optional keys each; 10 % invalid), 500 files:
+PostgreSQL sources, Iceberg destinations, and a mix of five connectors. Here
+check-jsonschema gets our editor schema of each connector (``schemas export``:
+the whole document, every spelling); for the mix it runs once per connector over
+that connector's files, and its time is the sum (a user would have to).
+
 The project row: 300 sources, 50 destinations and 300 pipelines in one project.
 The CLI validates it in one run; next to it, in one process, the same loaded
 documents validated alone (``validate_document`` each) and as a project
@@ -75,6 +83,59 @@ def write_corpus(folder: Path, count: int, rng: random.Random) -> list[str]:
         path.write_text(yaml.safe_dump(config, sort_keys=False))
         paths.append(str(path))
     return paths
+
+
+MIX = (
+    ("source", "postgresql"),
+    ("source", "mysql"),
+    ("source", "mongodb"),
+    ("destination", "snowflake"),
+    ("destination", "iceberg"),
+)
+
+
+def user_shaped(config: dict[str, object], nested: bool) -> dict[str, object]:
+    """A config as a user writes it: short spellings nested on their first dot."""
+    if not nested:
+        return config
+    out: dict[str, object] = {}
+    for key, value in config.items():
+        short = key.removesuffix(".user.defined")
+        head, dot, rest = short.partition(".")
+        branch = out.setdefault(head, {}) if dot and head not in config else None
+        if isinstance(branch, dict):
+            branch[rest] = value
+        else:
+            out[key] = value
+    return out
+
+
+def write_documents(
+    folder: Path, count: int, mix: tuple[tuple[str, str], ...], rng: random.Random
+) -> dict[tuple[str, str], list[str]]:
+    """``count`` whole documents over ``mix``, 10 % invalid; the files of each connector."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_validate import documents
+    from streamkap_config import validate_document
+
+    templates = {}
+    for pair in mix:  # the generator's documents that are what they claim to be
+        valid, invalid = documents(*pair, rng)
+        valid = [d for d in valid if validate_document(d).ok]
+        templates[pair] = (valid, [d for d in invalid if not validate_document(d).ok])
+    written: dict[tuple[str, str], list[str]] = {pair: [] for pair in mix}
+    for n in range(count):
+        pair = mix[n % len(mix)]
+        valid, invalid = templates[pair]
+        pool = invalid if n % 10 == 0 else valid
+        base = pool[n % len(pool)]
+        doc = {k: v for k, v in base.items() if k != "kind" or v != "source"}
+        doc["name"] = f"{pair[1]}-{n}"
+        doc["config"] = user_shaped(dict(base["config"]), nested=n % 2 == 0)
+        path = folder / f"{pair[1]}{n:04d}.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        written[pair].append(str(path))
+    return written
 
 
 def write_monorepo(folder: Path, count: int, rng: random.Random) -> None:
@@ -237,6 +298,46 @@ def bench_project(root: Path, env: dict[str, str], runs: int) -> None:
     )
 
 
+def bench_documents(root: Path, env: dict[str, str], runs: int, rng: random.Random) -> None:
+    """Whole documents as users write them, against check-jsonschema with our editor schemas."""
+    from streamkap_config.editor import editor_schema
+
+    py = sys.executable
+    checker = str(BIN / "check-jsonschema")
+    print()
+    print("whole documents (name, connector, config; nested and dotted; 10% invalid)")
+    print(
+        f"{'case':<30} {'floor':>7} {'cjs clib':>9} {'ours':>7} {'cjs clib/ours':>14}"
+        f" {'ours/floor':>11}"
+    )
+    cases = (
+        ("500 PostgreSQL sources", (("source", "postgresql"),)),
+        ("500 Iceberg destinations", (("destination", "iceberg"),)),
+        ("500 of 5 connectors", MIX),
+    )
+    for label, mix in cases:
+        folder = root / label.replace(" ", "-")
+        folder.mkdir()
+        written = write_documents(folder, 500, mix, rng)
+        files = [f for paths in written.values() for f in paths]
+        commands = {
+            "floor": [py, "-c", FLOOR_MANY, *files],
+            "ours": [str(BIN / "streamkap-validate"), "-q", "--no-project", *files],
+        }
+        for kind, code in mix:
+            schema = folder / f"{code}.schema.json"
+            definition = bundled_schemas(kind)[code].definition
+            schema.write_text(json.dumps(editor_schema(definition)))
+            commands[f"cjs {code}"] = [checker, "--schemafile", str(schema), "-q"]
+            commands[f"cjs {code}"] += written[(kind, code)]
+        m = medians(commands, env, runs)
+        cjs = sum(v for k, v in m.items() if k.startswith("cjs "))
+        print(
+            f"{label:<30} {m['floor']:>7.3f} {cjs:>9.3f} {m['ours']:>7.3f}"
+            f" {cjs / m['ours']:>13.1f}x {m['ours'] / m['floor']:>10.2f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -288,6 +389,7 @@ def main() -> None:
                 f" {m['pure'] / m['ours']:>13.1f}x {m['ours'] / m['floor']:>10.2f}x"
                 f" {m['one']:>9.3f} {m['clib'] / m['one']:>17.1f}x"
             )
+        bench_documents(root, env, args.runs, rng)
         bench_project(root, env, args.runs)
         if args.big:
             tree = root / "monorepo"

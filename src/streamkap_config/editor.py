@@ -13,7 +13,6 @@ authority: what an editor cannot express is listed in the README.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -125,9 +124,7 @@ def _config(defn: ConnectorDefinition, refs: str) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "object", "properties": properties}
         hidden = {k: v for k, v in node["hidden"].items() if k not in properties}
         if hidden:
-            schema["patternProperties"] = {
-                f"^{re.escape(k)}$": v for k, v in sorted(hidden.items())
-            }
+            schema["patternProperties"] = {f"^{_literal(k)}$": v for k, v in sorted(hidden.items())}
         schema["additionalProperties"] = False
         return schema
 
@@ -147,6 +144,20 @@ def _config(defn: ConnectorDefinition, refs: str) -> dict[str, Any]:
     return config
 
 
+#: What a regular expression gives a meaning to; everything else stands for itself.
+_SPECIAL = frozenset("\\^$.|?*+()[]{}/")
+
+
+def _literal(key: str) -> str:
+    """``key`` as a pattern that matches it alone, valid ECMA-262 in unicode mode too:
+    ``re.escape`` escapes ``-``, which such a reader (check-jsonschema) refuses.
+
+    >>> _literal("commit-threshold.user.defined")
+    'commit-threshold\\\\.user\\\\.defined'
+    """
+    return "".join(f"\\{c}" if c in _SPECIAL else c for c in key)
+
+
 def _pointer(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
 
@@ -158,7 +169,7 @@ def _placed(spelling: str, schema: dict[str, Any], cut: int) -> dict[str, Any]:
     def exactly(key: str, value: dict[str, Any]) -> dict[str, Any]:
         # patternProperties, not properties: editors offer properties for completion, and
         # the checks would offer every spelling again.
-        return {f"^{re.escape(key)}$": value}
+        return {f"^{_literal(key)}$": value}
 
     # "required" holds for anything that is not a mapping: each level must be one.
     rest = ".".join(parts[cut:])

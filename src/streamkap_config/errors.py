@@ -66,17 +66,54 @@ class LoadError(StreamkapConfigError):
 
 
 class ConfigValidationError(StreamkapConfigError):
-    """A document is invalid. ``issues`` holds every issue found, sorted."""
+    """A document is invalid. ``issues`` holds every issue found, sorted.
 
-    def __init__(self, issues: Sequence[Issue]) -> None:
+    ``kind`` and ``path`` say whose issues they are: the message names the kind and
+    gives each issue as ``path:line:col`` (as ``validate`` prints them).
+    """
+
+    def __init__(
+        self, issues: Sequence[Issue], *, kind: str = "source", path: str | None = None
+    ) -> None:
         self.issues = tuple(issues)
+        self.kind, self.path = kind, path
         errors = [i for i in self.issues if i.severity == "error"]
-        lines = [i.format() for i in errors[:20]]
+        lines = [_located(path, i) for i in errors[:20]]
         more = len(errors) - len(lines)
         if more > 0:
             lines.append(f"... and {more} more")
-        head = f"{len(errors)} error(s) in source configuration"
+        head = f"{len(errors)} error(s) in {kind} configuration"
         super().__init__(head + (":\n  " + "\n  ".join(lines) if lines else ""))
+
+    def about(self, kind: str, path: str | None) -> ConfigValidationError:
+        """The same issues, said to be of a ``kind`` document in the file at ``path``."""
+        return ConfigValidationError(self.issues, kind=kind, path=path)
+
+    @classmethod
+    def joined(cls, errors: Sequence[ConfigValidationError]) -> ConfigValidationError:
+        """Every issue of several documents in one error: each line ``path:line:col: ...``."""
+        if len(errors) == 1:
+            return errors[0]
+        issues = [i for e in errors for i in e.issues]
+        lines = [_located(e.path, i) for e in errors for i in e.issues if i.severity == "error"]
+        shown = lines[:50]
+        if len(lines) > len(shown):
+            shown.append(f"... and {len(lines) - len(shown)} more")
+        out = cls(issues)
+        Exception.__init__(
+            out, f"{len(lines)} error(s) in {len(errors)} documents:\n  " + "\n  ".join(shown)
+        )
+        return out
+
+
+def _located(path: str | None, issue: Issue) -> str:
+    text = issue.format()
+    if path is None:
+        return text
+    from .report import printable
+
+    where = f"{printable(path)}:" if issue.line is not None else f"{printable(path)}: "
+    return where + text
 
 
 class ApiError(StreamkapConfigError):

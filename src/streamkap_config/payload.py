@@ -291,6 +291,7 @@ def _resolve_references(
     strict: bool,
     lookup: EnvReader,
     variables: Variables | None = None,
+    may_be_unset: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
     """Resolve every reference and escape in a checked body.
 
@@ -307,6 +308,8 @@ def _resolve_references(
         if value.__class__ is not str or "${" not in value:
             return value, False
         text, missing = resolve(value, lookup, variables)
+        if key in may_be_unset:
+            missing = []  # a secret a plan does not need
         for name in dict.fromkeys(missing):
             if name.startswith("var:"):
                 name = name[4:]
@@ -373,6 +376,7 @@ def build_payload(
     ids: Mapping[str, str] | None = None,
     topic_ids: Mapping[tuple[str, str], str] | None = None,
     variables: Variables | None = None,
+    unset_secrets: bool = False,
 ) -> Any:
     """Validate ``document`` and return the request body of its kind, ready to send.
 
@@ -396,9 +400,11 @@ def build_payload(
     the documents it names). Its ``transforms`` are one entry per (transform,
     topic), a transform without ``topics`` acting on every topic of the
     pipeline; ``topic_ids`` maps ``(transform id, topic)`` to a deployed
-    transform's own topic id (else ``source_<source id>.<topic>``). Raises
-    :class:`~streamkap_config.ConfigValidationError` with every issue when the
-    document is invalid.
+    transform's own topic id (else ``source_<source id>.<topic>``).
+    ``unset_secrets`` lets a secret's reference stay unresolved (its value
+    left empty): what a plan needs, which compares no secret and sends nothing.
+    Raises :class:`~streamkap_config.ConfigValidationError` with every issue
+    (and the document's kind and path) when the document is invalid.
 
     >>> body = build_payload({"name": "t", "connector": "kafkadirect", "config": {
     ...     "topic": {"prefix": "src_", "include.list": "orders"}, "kafka_format": "json"}})
@@ -406,6 +412,48 @@ def build_payload(
     {'topic.prefix': 'src_', 'topic.include.list.user.defined': 'orders', 'format': 'json'}
     """
     doc = _as_document(document)
+    try:
+        return _build_payload(
+            doc,
+            kind=kind,
+            mode=mode,
+            strict=strict,
+            schemas=schemas,
+            connector=connector,
+            no_plaintext_secrets=no_plaintext_secrets,
+            include_defaults=include_defaults,
+            environ=environ,
+            allow_env=allow_env,
+            project=project,
+            ids=ids,
+            topic_ids=topic_ids,
+            variables=variables,
+            unset_secrets=unset_secrets,
+        )
+    except ConfigValidationError as exc:
+        if exc.path is not None:
+            raise
+        raise exc.about(kind or doc.declared_kind, doc.path) from None
+
+
+def _build_payload(
+    doc: Document,
+    *,
+    kind: str | None,
+    mode: Mode,
+    strict: bool,
+    schemas: SchemaSource | None,
+    connector: str | None,
+    no_plaintext_secrets: bool,
+    include_defaults: bool,
+    environ: Mapping[str, str] | None,
+    allow_env: Iterable[str] | None,
+    project: ProjectResult | None,
+    ids: Mapping[str, str] | None,
+    topic_ids: Mapping[tuple[str, str], str] | None,
+    variables: Variables | None,
+    unset_secrets: bool,
+) -> Any:
     if project is not None and kind is None:
         # The project validated this very document: take its result (cross issues included).
         for report in project.project:
@@ -437,7 +485,14 @@ def build_payload(
     if variables is None and project is not None:
         variables = project.variables
     body, env_keys, env_fields = _resolve_references(
-        run, body, checker, result._where, strict, lookup, variables
+        run,
+        body,
+        checker,
+        result._where,
+        strict,
+        lookup,
+        variables,
+        checker.secret_keys if unset_secrets else frozenset(),
     )
     if run.issues:
         raise ConfigValidationError(Collector.merge(run.sorted(), result.issues))

@@ -226,11 +226,19 @@ def plan(
     outside = _named_outside(entries, planned)
     named = list(dict.fromkeys(pair for pairs in outside.values() for pair in pairs))
     # Every reference is resolved before the first request: an unset variable stops here.
-    bodies = {
-        id(doc): build_payload(doc, environ=environ, allow_env=allow_env, variables=variables)
-        for doc, result in entries
-        if result.kind != PIPELINE
-    }
+    # Secrets are not compared and nothing is sent: their variables need not be set.
+    bodies, failures = {}, []
+    for doc, result in entries:
+        if result.kind == PIPELINE:
+            continue
+        try:
+            bodies[id(doc)] = build_payload(
+                doc, environ=environ, allow_env=allow_env, variables=variables, unset_secrets=True
+            )
+        except ConfigValidationError as exc:
+            failures.append(exc)
+    if failures:
+        raise ConfigValidationError.joined(failures)
     topic_ids: dict[tuple[str, str], str] = {}
     names: dict[str, str] = {}  # live transform id -> name, for pipelines' entries
     kinds = [*(result.kind for _, result in entries), *(kind for kind, _ in named)]
@@ -511,10 +519,11 @@ def apply(
     """Carry ``the_plan`` out: creates and updates in dependency order; never deletes.
 
     Every ``${env:NAME}`` is resolved before the first request (an unset one
-    stops everything). Every create and update sends the whole body, secrets
-    included. (``update_secrets`` is kept for callers of 0.2: rotation is now
-    planned, with ``plan(..., update_secrets=True)``.) A ``blocked`` change
-    stops the apply unless ``skip_blocked``. Within each of :data:`LEVELS`
+    stops everything, and every document with one is named, at its line).
+    Every create and update sends the whole body, secrets included.
+    (``update_secrets`` is kept for callers of 0.2: rotation is now planned,
+    with ``plan(..., update_secrets=True)``.) A ``blocked`` change stops the
+    apply unless ``skip_blocked``. Within each of :data:`LEVELS`
     (sources and destinations, then transforms, then pipelines) at most
     ``parallelism`` changes are under way at once. A failure stops the run:
     nothing new is started, what is in flight finishes, and the result says
@@ -537,16 +546,23 @@ def apply(
     todo = [c for c in the_plan.changes if c.action in ("create", "update")]
     bodies: dict[int, Any] = {}
     hidden: set[str] = set()
+    failures = []
     for change in todo:
         if change.kind != PIPELINE and change.document is not None:
-            body = build_payload(
-                change.document,
-                environ=environ,
-                allow_env=allow_env,
-                variables=the_plan.project.variables if the_plan.project else None,
-            )
+            try:
+                body = build_payload(
+                    change.document,
+                    environ=environ,
+                    allow_env=allow_env,
+                    variables=the_plan.project.variables if the_plan.project else None,
+                )
+            except ConfigValidationError as exc:
+                failures.append(exc)
+                continue
             bodies[id(change)] = body
             hidden |= body.hidden_values()
+    if failures:  # every document that cannot be sent, before the first request
+        raise ConfigValidationError.joined(failures)
     client.redact(hidden)
     ids: dict[str, str] = dict(the_plan.known_ids)
     for change in the_plan.changes:
