@@ -64,7 +64,9 @@ def _run_validate(args: argparse.Namespace) -> int:
             items.append(_load(path, limits, args.connector, args.kind))
         except LoadError as exc:
             reports.append(_unreadable(path, exc))
-    named = [p for p in args.paths if p != "-" and not os.path.isdir(p)]
+    dirs = [p for p in args.paths if p != "-" and os.path.isdir(p)]
+    # Without a directory every file was named (None: no second set of real paths).
+    named = [p for p in args.paths if p != "-" and p not in dirs] if dirs else None
     given = [p for p in files if p != "-"]
     if args.no_project:
         groups: list[tuple[Path | None, list[str]]] = [(None, given)]
