@@ -163,6 +163,7 @@ def test_a_commit_touching_two_environments_checks_each_in_its_own(hook_repo):
 
 def test_a_helm_chart_and_an_argo_workflow_in_matching_folders_pass(hook_repo):
     repo, env = hook_repo
+    git(repo, "reset", "-q", "--hard", "HEAD", env=env)  # what an earlier test left staged
     for folder in ("charts", "k8s"):
         shutil.copytree(EXAMPLES / "monorepo" / folder, repo / folder)
     git(repo, "add", "charts", "k8s", env=env)
