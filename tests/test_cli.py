@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -821,3 +822,23 @@ def test_payload_refuses_a_name_that_no_document_has_even_in_a_one_document_file
     assert out.stdout == ""
     out = run("payload", "--name", "orders-postgres", source, cwd=workdir, env=env)
     assert out.returncode == 0 and json.loads(out.stdout)["name"] == "orders-postgres"
+
+
+def test_kind_speaks_of_the_files_given_not_of_the_project_they_are_checked_in(workdir):
+    shutil.copytree(EXAMPLES / "project", workdir / "project")
+    pipeline = workdir / "project" / "pipelines" / "orders-to-snowflake.yaml"
+    pipeline.write_text(pipeline.read_text().replace("kind: pipeline\n", ""))
+    out = validate("--kind", "pipeline", str(pipeline), cwd=workdir)
+    assert out.returncode == 0, out.stdout
+    assert "1 pipeline: 0 errors" in out.stdout
+    out = validate(str(pipeline), cwd=workdir)  # without it, a source missing its fields
+    assert out.returncode == 1
+
+
+def test_top_level_help_names_pipelines_and_every_exit_code():
+    out = run("--help")
+    text = " ".join(out.stdout.split())
+    assert "pipelines" in text and "plan and apply" in text
+    for code in ("0 valid", "1 invalid", "2 usage error", "3 schema unavailable", "4 plan"):
+        assert code in text
+    assert "blocked" in text

@@ -443,3 +443,22 @@ def test_a_pipeline_without_its_required_fields():
         "(document): missing required field source",
         "(document): missing required field destination",
     ]
+
+
+def test_topics_are_checked_while_the_source_has_other_errors(tmp_path):
+    # Every problem at once: a wrong port in the source does not hide the pipeline's
+    # topic that its (readable) include list does not capture.
+    shutil.copytree(EXAMPLES / "project", tmp_path / "project")
+    root = tmp_path / "project"
+    source = root / "sources" / "orders-postgres.yaml"
+    source.write_text(source.read_text().replace("port: 5432", "port: not-a-port"))
+    pipeline = root / "pipelines" / "orders-to-snowflake.yaml"
+    pipeline.write_text(
+        pipeline.read_text().replace("orders, public.customers", "orders, public.payments")
+    )
+    result = validate_project(project_files(root), root=root)
+    codes = sorted(
+        (os.path.basename(r.path), i.code) for r in result.reports for i in r.all_issues()
+    )
+    assert ("orders-postgres.yaml", "type") in codes
+    assert ("orders-to-snowflake.yaml", "topic-not-captured") in codes

@@ -5,6 +5,7 @@ import os
 import re
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -840,3 +841,17 @@ def test_the_declared_kind_is_the_kind_validation_reports():
             data["kind"] = declared
         doc = Document(data=data, bare=bare, kind=given_kind)
         assert doc.declared_kind == validate_document(doc).kind, (declared, given_kind, bare)
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("${env:PG_PASSWORD", "unresolved-secret"), ("x${var:pg_pass", "unresolved-variable")],
+)
+def test_a_reference_left_open_is_said_to_be_open_not_a_plaintext_secret(value, code):
+    doc = yaml.safe_load((ROOT / "examples" / "postgresql.source.yaml").read_text())
+    doc["config"]["database"]["password"] = value
+    result = validate_document(doc)
+    assert [(i.code, i.severity) for i in result.issues] == [(code, "error")]
+    (issue,) = result.issues
+    assert issue.message.endswith(f"{value.lstrip('x')}... is not closed")
+    assert issue.hint is not None and "end it with }" in issue.hint

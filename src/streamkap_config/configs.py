@@ -14,7 +14,7 @@ from .checks import Checker
 from .document import Tokens
 from .issues import Collector, pointer_label, to_pointer
 from .keys import Ambiguous, flatten
-from .refs import has_reference, literal_text
+from .refs import has_reference, literal_text, unclosed_reference
 
 if TYPE_CHECKING:
     from .validate import Mode
@@ -30,9 +30,10 @@ def check_config(
     mode: Mode,
     strict: bool,
     no_plaintext_secrets: bool,
-) -> tuple[dict[str, Any] | None, dict[str, Tokens]]:
-    """Check every key. Returns the canonical normalised config (None on any error)
-    and where each canonical key was written."""
+) -> tuple[dict[str, Any] | None, dict[str, Tokens], dict[str, Any]]:
+    """Check every key. Returns the canonical normalised config (None on any error),
+    where each canonical key was written, and the keys that could be read (the
+    config without those in error): what checks of one key need while others fail."""
     plan = checker.plan
     out: dict[str, Any] = {}
     given: dict[str, Any] = {}
@@ -78,6 +79,18 @@ def check_config(
             failed = failed or special != "readonly"
             continue
         kind = value.__class__
+        if kind is str and "${" in value and (broken := unclosed_reference(value)):
+            run.add(
+                "unresolved-variable" if broken.startswith("${var:") else "unresolved-secret",
+                "error",
+                tokens,
+                f"the reference {broken}... is not closed",
+                key=key,
+                hint="end it with }: ${env:NAME} (a literal ${ is written $${)",
+                secret=True,
+            )
+            failed = True
+            continue
         if ((kind is str and "${" in value) or kind is list) and has_reference(value):
             # Checked once the reference is resolved, when the payload is built.
             normalised = value
@@ -151,7 +164,7 @@ def check_config(
                     hint="remove it, or set " + " and ".join(c.describe() for c in unmet),
                     at_key=True,
                 )
-    return (None if failed else out), where
+    return (None if failed else out), where, out
 
 
 def _special(run: Collector, checker: Checker, key: str, tokens: Tokens, mode: Mode) -> bool:

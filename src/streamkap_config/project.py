@@ -262,13 +262,14 @@ def validate_project(
     def validated(loaded: LoadedFile, path: str | None) -> FileReport:
         report = FileReport(loaded.path, list(loaded.issues))
         source = source_for(path)
+        given = path is None or _real(path) in wanted
         for doc in loaded.documents:
             result = validate_document(
                 doc,
                 mode=mode,
                 strict=strict,
                 schemas=source,
-                connector=connector,
+                connector=connector if given else None,
                 no_plaintext_secrets=no_plaintext_secrets,
             )
             report.documents.append((doc, result))
@@ -342,15 +343,21 @@ def validate_project(
             )
             return FileReport(path, [issue])
         try:
+            # --connector and --kind speak of the files given, not of the rest of the project.
+            given = real in wanted
             loaded = load_file(
-                path, limits=limits or DEFAULT_LIMITS, connector=connector, kind=kind
+                path,
+                limits=limits or DEFAULT_LIMITS,
+                connector=connector if given else None,
+                kind=kind if given else None,
             )
         except LoadError as exc:
             if real not in wanted:
                 return None
             issue = Issue("parse-error", "error", f"cannot read the file: {exc.reason}")
             return FileReport(path, [issue], unreadable=True)
-        if loaded.documents and not is_streamkap_shaped(loaded):
+        said = given and (kind is not None or connector is not None)  # --kind, --connector
+        if loaded.documents and not said and not is_streamkap_shaped(loaded):
             if real in explicit:
                 return not_ours(path, "it holds no source, destination, transform or pipeline")
             return None
@@ -691,10 +698,12 @@ def _check_topics(
     target: _Entry,
     add: Callable[..., None],
 ) -> None:
-    body = target.result.checked_body
-    if body is None or target.result.connector is None:
-        return  # the source has errors of its own; its include list cannot be trusted
-    captured = captured_by(target.result.connector, body["config"])
+    # Also when the source has errors elsewhere: every problem at once, as long as the
+    # include list itself could be read.
+    config = target.result.readable_config
+    if config is None or target.result.connector is None:
+        return
+    captured = captured_by(target.result.connector, config)
     if captured is None:
         return
     include, prefix = captured

@@ -35,6 +35,7 @@ __all__ = [
     "literal_text",
     "reference_names",
     "resolve",
+    "unclosed_reference",
     "variable_names",
 ]
 
@@ -83,6 +84,24 @@ def has_escape_or_reference(value: Any) -> bool:
     if value.__class__ is list:
         return any(has_escape_or_reference(v) for v in value)
     return False
+
+
+_BARE = r"[A-Za-z_][A-Za-z0-9_]*"
+_OPEN = re.compile(
+    r"\$\$\{|\$\{(?:env|var):" + _BARE + r"\}|(?P<open>\$\{(?:env|var):" + _BARE + ")"
+)
+
+
+def unclosed_reference(value: str) -> str | None:
+    """The start of a ``${env:NAME`` (or ``${var:NAME``) that no ``}`` closes, if any.
+
+    >>> unclosed_reference("${env:PG_PASSWORD"), unclosed_reference("${env:A}-$${env:B")
+    ('${env:PG_PASSWORD', None)
+    """
+    for m in _OPEN.finditer(value):
+        if m.group("open"):
+            return m.group("open")
+    return None
 
 
 def literal_text(value: str) -> str:

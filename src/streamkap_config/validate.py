@@ -90,6 +90,8 @@ class ValidationResult:
     _checker: Checker | None = field(default=None, repr=False, compare=False)
     # Canonical key -> where the user wrote it, for issues found after validation.
     _where: Mapping[str, Tokens] = field(default_factory=dict, repr=False, compare=False)
+    # The config with canonical keys as far as it could be read, valid or not.
+    _config: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def with_issues(self, extra: Iterable[Issue]) -> ValidationResult:
         """This result with more issues (found across documents); an error makes it not ok."""
@@ -106,6 +108,13 @@ class ValidationResult:
     def checked_body(self) -> Mapping[str, Any] | None:
         """The body of a valid document with canonical keys (references unresolved)."""
         return self._body
+
+    @property
+    def readable_config(self) -> Mapping[str, Any] | None:
+        """The config with canonical keys, also of an invalid document (as far as its
+        keys could be read): what checks of one key, like a source's include list, need
+        while other keys have errors."""
+        return self._body["config"] if self._body is not None else self._config
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -259,18 +268,17 @@ def _validate(
     if not isinstance(config, Mapping):
         return _result(run, spec.name, code)
     checker = Checker.for_definition(schema_version.definition)
-    canonical, where = check_config(
+    canonical, where, readable = check_config(
         run, checker, config, config_tokens, mode, strict, no_plaintext_secrets
     )
-    if canonical is not None:
-        _check_include_lists(run, canonical, where)
+    _check_include_lists(run, readable, where)  # also while other keys have errors
     body: dict[str, Any] | None = None
     if canonical is not None and not doc.bare:
         body = {k: envelope[k] for k in spec.envelope_fields if envelope.get(k) is not None}
         body["config"] = canonical
         if "created_from" in spec.fields and "created_from" not in body:
             body["created_from"] = "api"
-    return _result(run, spec.name, code, checker, body, where)
+    return _result(run, spec.name, code, checker, body, where, readable)
 
 
 def _check_include_lists(
@@ -372,12 +380,13 @@ def _result(
     checker: Checker | None = None,
     body: dict[str, Any] | None = None,
     where: Mapping[str, Tokens] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> ValidationResult:
     issues = run.sorted()
     ok = not any(i.severity == "error" for i in issues)
     version = checker.definition.version if checker else None
     return ValidationResult(
-        ok, issues, code, version, kind, body if ok else None, checker, where or {}
+        ok, issues, code, version, kind, body if ok else None, checker, where or {}, config
     )
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_SCHEMA = 0, 1, 2, 3
 KIND_CHOICES = ("source", "destination", "transform")
+DOCUMENT_KINDS = (*KIND_CHOICES, "pipeline")  # what --kind of validate and payload take
 
 
 def _err(text: str) -> None:

@@ -12,7 +12,7 @@ from .. import __version__
 if TYPE_CHECKING:
     pass
 
-from .common import EXIT_USAGE, KIND_CHOICES
+from .common import DOCUMENT_KINDS, EXIT_USAGE, KIND_CHOICES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,7 +78,7 @@ def _check_options(parser: argparse.ArgumentParser, formats_help: str) -> None:
     )
     parser.add_argument(
         "--kind",
-        choices=KIND_CHOICES,
+        choices=DOCUMENT_KINDS,
         help="the kind of bare config mappings and of documents outside a list "
         "(default: a document's own kind:, else source); a document of another kind "
         "is kind-mismatch",
@@ -144,8 +144,10 @@ def _root_parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description=description,
-        epilog="Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file, "
-        "3 schema unavailable.",
+        epilog="Exit codes: 0 valid; 1 invalid (also an apply refused before any request: "
+        "blocked, or a reference unset); 2 usage error or unreadable file; 3 schema "
+        "unavailable, or an apply stopped by a failed request; 4 plan --detailed-exitcode: "
+        "something would change.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _common(parser, suppress=False)
@@ -155,11 +157,14 @@ def _root_parser(prog: str, description: str) -> argparse.ArgumentParser:
 def _build_parser() -> argparse.ArgumentParser:
     parser = _root_parser(
         "streamkap-config",
-        "Validate Streamkap sources, destinations and transforms, and build their request bodies.",
+        "Validate Streamkap sources, destinations, transforms and pipelines, build their "
+        "request bodies, and plan and apply them against the live account.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="validate source, destination and transform files")
+    p = sub.add_parser(
+        "validate", help="validate source, destination, transform and pipeline files"
+    )
     _common(p, suppress=True)
     _validate_options(p)
 

@@ -183,9 +183,10 @@ def is_streamkap_shaped(loaded: LoadedFile) -> bool:
 
     A document is Streamkap's when it is in a ``sources:`` ... ``pipelines:`` list, is a
     bare config (``connector`` given), declares a known ``kind``, names a ``connector``
-    or ``transform`` beside ``config`` or ``name``, or has a ``name`` and a ``config``
-    mapping. Helm values, Kubernetes manifests (``kind: Deployment``), Argo workflows,
-    compose files, CI workflows and ``pyproject.toml`` hold none of these.
+    or ``transform`` beside ``config`` or ``name``, has a ``name`` and a ``config``
+    mapping, or a ``source`` and a ``destination`` mapping (a pipeline). Helm values,
+    Kubernetes manifests (``kind: Deployment``), Argo workflows, compose files, CI
+    workflows and ``pyproject.toml`` hold none of these.
 
     >>> is_streamkap_shaped(load_text("kind: Deployment\\nmetadata: {name: x}\\n", "d.yaml"))
     False
@@ -207,6 +208,8 @@ def is_streamkap_shaped(loaded: LoadedFile) -> bool:
             return True
         if isinstance(data.get("name"), str) and isinstance(data.get("config"), dict):
             return True
+        if isinstance(data.get("source"), dict) and isinstance(data.get("destination"), dict):
+            return True  # a pipeline that does not say kind: pipeline
     return False
 
 
