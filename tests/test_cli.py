@@ -842,3 +842,18 @@ def test_top_level_help_names_pipelines_and_every_exit_code():
     for code in ("0 valid", "1 invalid", "2 usage error", "3 schema unavailable", "4 plan"):
         assert code in text
     assert "blocked" in text
+
+
+def test_schemas_show_renders_descriptions_as_text():
+    out = run("schemas", "show", "--kind", "destination", "snowflake")
+    assert out.returncode == 0
+    for markup in ("<span", "</span>", "<a ", "</a>", "<code>", "&amp;"):
+        assert markup not in out.stdout
+    text = " ".join(out.stdout.split())
+    assert "Read more about upsert mode (https://docs.streamkap.com/snowflake#upsert-mode)." in text
+    assert "<Username>" in out.stdout  # a placeholder, not markup
+
+
+def test_schemas_lock_help_names_the_default_file():
+    out = run("schemas", "lock", "--help")
+    assert "(default: ./streamkap-schemas.lock)" in " ".join(out.stdout.split())

@@ -464,3 +464,36 @@ def test_the_node_budget_holds_with_or_without_aliases(alias):
         ("parse-error", "the document expands to over 10 nodes", 10)
     ]
     assert load_text(text, "x.yaml", limits=Limits(max_nodes=23)).issues == []
+
+
+def test_a_toml_key_written_twice_is_named_with_both_lines():
+    loaded = load_text('name = "a"\nconnector = "s3"\nname = "b"\n', "d.toml")
+    (issue,) = loaded.issues
+    assert (issue.code, issue.line, issue.column) == ("parse-error", 3, 1)
+    assert issue.message == 'duplicate key "name" (first at line 1)'
+    assert "Cannot overwrite" not in issue.message and issue.hint is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "close"),
+    [('{"name": "a", "config": {"x": 1,}}', 32, "}"), ('{"tags": [1, 2,]}', 15, "]")],
+)
+def test_a_json_trailing_comma_is_said_at_the_comma(text, column, close):
+    (issue,) = load_text(text, "d.json").issues
+    assert (issue.line, issue.column) == (1, column)
+    assert issue.message == f"invalid JSON: a comma before '{close}'"
+    assert issue.hint == "JSON allows no comma after the last item; remove it"
+
+
+def test_a_boolean_word_in_toml_gets_no_yaml_hint():
+    from streamkap_config import validate_document
+
+    doc = load_text(
+        'name = "o"\nconnector = "postgresql"\n[config]\n"database.hostname" = "h"\n'
+        '"database.user" = "u"\n"database.password" = "${env:P}"\n"database.dbname" = "d"\n'
+        '"schema.include.list" = "public"\n"table.include.list" = "public.a"\n'
+        '"heartbeat.enabled" = "yes"\n',
+        "o.toml",
+    ).documents[0]
+    (issue,) = [i for i in validate_document(doc).issues if i.code == "type"]
+    assert issue.hint is not None and "YAML" not in issue.hint and "true or false" in issue.hint

@@ -715,3 +715,21 @@ def test_a_429_pauses_every_worker_not_just_the_one_refused(tmp_path):
         during = [t for t in emulator.started if limited + 0.1 < t < limited + 0.9]
         assert during == []
         assert sum(1 for t in emulator.started if t > limited + 0.9) > 1
+
+
+def test_a_create_shows_what_it_sends_and_a_no_op_stays_one_line():
+    with running() as emulator, client_of(emulator) as client:
+        first = plan(project(), client)
+        text = first.format()
+        assert '    database.hostname.user.defined: "orders-db.internal.example.com"' in text
+        assert '    database.password: "********"' in text
+        assert "    source.topics: " in text  # a pipeline's create shows what it joins
+        for secret in SECRETS.values():
+            assert secret not in text
+        apply(first, client)
+        again = plan(project(), client)
+        assert again.format().count("\n") == 8  # seven no-ops and the summary
+        assert "database.password: secret: not compared" in again.format(verbose=True)
+        colored = first.format(color=True)
+        assert "\033[32m+ create source orders-postgres\033[0m" in colored
+        assert "\033[" not in text

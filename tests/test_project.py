@@ -462,3 +462,20 @@ def test_topics_are_checked_while_the_source_has_other_errors(tmp_path):
     )
     assert ("orders-postgres.yaml", "type") in codes
     assert ("orders-to-snowflake.yaml", "topic-not-captured") in codes
+
+
+def test_a_topic_hint_names_the_include_list_as_the_source_spells_it(tmp_path):
+    shutil.copytree(EXAMPLES / "project", tmp_path / "project")
+    root = tmp_path / "project"
+    pipeline = root / "pipelines" / "orders-to-snowflake.yaml"
+    pipeline.write_text(pipeline.read_text().replace("orders, public.customers", "orders, x.y"))
+    result = validate_project(project_files(root), root=root)
+    (hint,) = [i.hint for i in result.issues if i.code == "topic-not-captured"]
+    assert hint is not None and hint.startswith("table.include.list is public")
+    source = root / "sources" / "orders-postgres.yaml"  # nested, as some write it
+    text = source.read_text().replace("  table.include.list:", "  table:\n    include.list:")
+    source.write_text(text)
+    result = validate_project(project_files(root), root=root)
+    (hint,) = [i.hint for i in result.issues if i.code == "topic-not-captured"]
+    assert hint is not None and hint.startswith("table.include.list is public")
+    assert ".user.defined" not in hint

@@ -90,3 +90,43 @@ def test_github_escapes_properties_and_data():
     assert line == (
         "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=streamkap parse-error::bad%0Athing 100%25"
     )
+
+
+def test_the_readme_json_example_has_the_fields_the_report_has():
+    import json
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    shown = json.loads(re.search(r"- `--format json`.*?```json\n(.*?)```", readme, re.S)[1])
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "streamkap-validate"),
+            "--format",
+            "json",
+            "examples/postgresql-invalid.source.yaml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    real = json.loads(out.stdout)
+
+    def shape(value):
+        if isinstance(value, dict):
+            return {k: shape(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [shape(value[0])] if value else []
+        return type(value).__name__ if value is not None else None
+
+    assert shape(shown)["summary"] == shape(real)["summary"]
+    assert shown["summary"] == real["summary"]
+    doc, real_doc = shown["files"][0]["documents"][0], real["files"][0]["documents"][0]
+    assert list(doc) == list(real_doc)
+    assert list(doc["issues"][0]) == list(real_doc["issues"][0])
+    assert doc["issues"][0] in real_doc["issues"]
+    assert list(shown["files"][0]) == list(real["files"][0])

@@ -120,9 +120,7 @@ def _compile(prop: Property, hide: bool = False) -> Check:
                         return low == "true", None
                     hint = "strict mode: write true or false without quotes"
                 elif low in YAML11_BOOLEAN_WORDS:
-                    hint = (
-                        "write true or false (YAML 1.1 words like yes/no/on/off are not booleans)"
-                    )
+                    hint = "write true or false: words like yes/no/on/off are not booleans"
             return None, ("type", f"expected a boolean, got {got(value)}", hint)
 
         return check_boolean

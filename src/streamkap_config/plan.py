@@ -75,6 +75,8 @@ class Change:
     secrets: bool = False  # an update asked for to send the secrets again (rotation)
     # What a pipeline names that is neither live nor among the files planned ("source x").
     needs: tuple[str, ...] = ()
+    # What a create sends, as printed (secrets and values from references masked).
+    shown: tuple[tuple[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,22 +123,27 @@ class Plan:
             "summary": self.summary,
         }
 
-    def format(self) -> str:
-        """A diff: ``+ create``, ``~ update`` with ``key: before -> after``, secrets masked.
-
-        Secrets are named only where an update sends them again.
+    def format(self, *, color: bool = False, verbose: bool = False) -> str:
+        """A diff: ``+ create`` with what it sends, ``~ update`` with ``key: before ->
+        after``, secrets masked. Secrets are named where an update sends them again, and
+        on every line with ``verbose``; ``color`` tints the marks as ``validate`` does.
         """
         marks = {"create": "+", "update": "~", "no-op": "=", "blocked": "!"}
+        tints = {"create": _GREEN, "update": _YELLOW, "no-op": _DIM, "blocked": _RED}
         lines = []
         for c in self.changes:
             where = f" ({printable(c.id)})" if c.id else ""
             why = " (secrets)" if c.secrets and not c.keys else ""
-            lines.append(f"{marks[c.action]} {c.action}{why} {c.kind} {printable(c.name)}{where}")
+            head = f"{marks[c.action]} {c.action}{why} {c.kind} {printable(c.name)}{where}"
+            lines.append(f"{tints[c.action]}{head}{_RESET}" if color else head)
+            for key, value in c.shown:
+                lines.append(f"    {key}: {_shown(value)}")
             for k in c.keys:
                 lines.append(f"    {k.key}: {_shown(k.before)} -> {_shown(k.after)}")
-            if c.action == "update":
+            if c.action == "update" or verbose:
                 for key in c.not_compared:
-                    lines.append(f"    {key}: secret: sent again, not compared")
+                    sent = "sent again, " if c.action == "update" else ""
+                    lines.append(f"    {key}: secret: {sent}not compared")
             for key in c.blocked_by:
                 lines.append(f"    {key}: set once at creation; the API cannot change it")
             for what in c.needs:
@@ -150,6 +157,9 @@ class Plan:
             f"{s['blocked']} blocked"
         )
         return "\n".join(lines) + "\n"
+
+
+_GREEN, _YELLOW, _RED, _DIM, _RESET = "\033[32m", "\033[33m", "\033[31m", "\033[2m", "\033[0m"
 
 
 def printable(text: str) -> str:
@@ -277,7 +287,8 @@ def plan(
             _note_transform(current, name, names, topic_ids)
         body = bodies[id(doc)]
         if current is None:
-            changes.append(Change(kind, name, "create", None, document=doc))
+            shown = tuple(body.masked_config().items())
+            changes.append(Change(kind, name, "create", None, document=doc, shown=shown))
             continue
         changes.append(
             _config_change(kind, name, body, current, result, doc, warnings, update_secrets)
@@ -452,7 +463,9 @@ def _pipeline_change(
     doc: Document, name: str, current: Resource | None, names: Mapping[str, str]
 ) -> Change:
     if current is None:
-        return Change(PIPELINE, name, "create", None, document=doc)
+        view = _pipeline_view(doc.data)
+        shown = tuple((k, v) for k, v in view.items() if v not in (None, []))
+        return Change(PIPELINE, name, "create", None, document=doc, shown=shown)
     want = _pipeline_view(doc.data)
     have = _live_view(current, names)  # type: ignore[arg-type]
     keys = []

@@ -707,6 +707,9 @@ def _check_topics(
     if captured is None:
         return
     include, prefix = captured
+    # The key as the source's file spells it (table.include.list), not the API's name.
+    written = target.result._where.get(include.key)
+    spelled = ".".join(written[1:]) if written and written[0] == "config" else include.key
     missed = 0
     unsure: list[str] = []
     for n, topic in enumerate(ref.topics):
@@ -728,7 +731,7 @@ def _check_topics(
                 "topic-not-captured",
                 (*ref.tokens, "topics", str(n)),
                 f'source "{ref.name}" does not capture topic "{topic}"',
-                f"{note}{include.key} is {', '.join(include.entries)}",
+                f"{note}{spelled} is {', '.join(include.entries)}",
             )
     if missed > MAX_TOPIC_ISSUES:
         add(
@@ -745,7 +748,7 @@ def _check_topics(
             "topic-not-captured",
             (*ref.tokens, "topics"),
             f'{len(unsure)} topic(s) could not be checked against source "{ref.name}": its '
-            f"{include.key} has a pattern that backtracks without end",
+            f"{spelled} has a pattern that backtracks without end",
             "simplify the pattern (no repeat inside a repeat)",
             "warning",
         )

@@ -129,7 +129,7 @@ def _run_plan(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(the_plan.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(the_plan.format())
+        sys.stdout.write(_formatted(the_plan, args))
     if args.detailed_exitcode and the_plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK
@@ -148,7 +148,7 @@ def _run_apply(args: argparse.Namespace) -> int:
         the_plan = _planned(args, project, client)
         if the_plan is None:
             return EXIT_INVALID
-        sys.stdout.write(the_plan.format())
+        sys.stdout.write(_formatted(the_plan, args))
         if not the_plan.has_changes:
             return EXIT_OK
         if not args.yes:
@@ -173,6 +173,12 @@ def _run_apply(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     sys.stdout.write(result.format())
     return EXIT_OK if result.ok else EXIT_SCHEMA
+
+
+def _formatted(the_plan: Plan, args: argparse.Namespace) -> str:
+    from .common import _color
+
+    return the_plan.format(color=_color(sys.stdout), verbose=getattr(args, "verbose", False))
 
 
 def _allow(args: argparse.Namespace) -> Any:

@@ -239,6 +239,12 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         _env_option(p, "the environment whose account and variables to use")
         p.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="also name each document's secrets (never compared) when nothing changes",
+        )
+        p.add_argument(
             "--allow-env",
             metavar="PATTERNS",
             default=os.environ.get("STREAMKAP_ALLOW_ENV"),
@@ -315,7 +321,11 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("codes", nargs="*", metavar="CODE", help="connector codes (default: all)")
     _kind_option(s, "pin only this kind (default: every kind; with codes: source)")
     s.add_argument(
-        "--output", "-o", metavar="FILE", default=None, help="lock file path (default: ./)"
+        "--output",
+        "-o",
+        metavar="FILE",
+        default=None,
+        help="lock file path (default: ./streamkap-schemas.lock)",
     )
     s = ssub.add_parser("diff", help="what changed between two schema versions")
     _common(s, suppress=True)

@@ -37,9 +37,20 @@ class _JsonReader:
         line = bisect.bisect_right(self.line_starts, offset)
         return line, offset - self.line_starts[line - 1] + 1
 
-    def fail(self, message: str, offset: int) -> ParseError:
+    def fail(self, message: str, offset: int, hint: str | None = None) -> ParseError:
         line, column = self.where(min(offset, len(self.text)))
-        return ParseError(f"invalid JSON: {message}", line, column)
+        return ParseError(f"invalid JSON: {message}", line, column, hint)
+
+    def trailing_comma(self, pos: int, close: str) -> ParseError | None:
+        """A ``,`` right before ``close``: the error at the comma, saying so."""
+        if not self.text.startswith(close, pos):
+            return None
+        comma = self.text.rfind(",", 0, pos)
+        return self.fail(
+            f"a comma before '{close}'",
+            comma,
+            "JSON allows no comma after the last item; remove it",
+        )
 
     def read(self) -> tuple[Any, Positions, list[Issue]]:
         pos = _skip(self.text, 0)
@@ -93,7 +104,9 @@ class _JsonReader:
             return result, pos + 1
         while True:
             if not text.startswith('"', pos):
-                raise self.fail("expected a key in double quotes", pos)
+                raise self.trailing_comma(pos, "}") or self.fail(
+                    "expected a key in double quotes", pos
+                )
             key_pos = pos
             key, pos = self.string(pos)
             pos = _skip(text, pos)
@@ -135,6 +148,10 @@ class _JsonReader:
             return result, pos + 1
         while True:
             at = None if tokens is None else (*tokens, str(len(result)))
+            if result:
+                broken = self.trailing_comma(pos, "]")
+                if broken is not None:
+                    raise broken
             item, pos = self.value(pos, at, depth)
             result.append(item)
             pos, done = self.separator(pos, "]")

@@ -69,6 +69,8 @@ def read_toml(text: str, limits: Limits) -> tuple[Any, Positions, list[Issue]]:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
         if "at end of document" in message:
             line = text.count("\n") + 1
+        if message.startswith("Cannot overwrite a value") or "twice" in message:
+            raise _duplicate(text, line) from None
         raise ParseError(f"invalid TOML: {message}", line, column) from None
     positions = _toml_positions(text)
     deep = too_deep(data, limits.max_depth)
@@ -76,6 +78,39 @@ def read_toml(text: str, limits: Limits) -> tuple[Any, Positions, list[Issue]]:
         line, column = positions.of_key(deep) or (1, 1)
         raise ParseError(f"nesting deeper than {limits.max_depth} levels", line, column)
     return data, positions, []
+
+
+def _duplicate(text: str, line: int) -> ParseError:
+    """A key (or table) written twice: said so, at the second, naming the first line."""
+    table_re, pair_re, _ = _toml_patterns()
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    m = pair_re.match(here) or table_re.match(here)
+    if m is None:
+        return ParseError("invalid TOML: a key or table is defined twice", line, 1)
+    key = m.group(2).strip()
+    indent = len(here) - len(here.lstrip())
+    first = None
+    for n in range(line - 2, -1, -1):  # upward, within the same table (a table: anywhere)
+        other = lines[n]
+        header = table_re.match(other)
+        found = header or pair_re.match(other)
+        if (
+            found is not None
+            and found.group(2).strip() == key
+            and bool(header) == bool(table_re.match(here))
+        ):
+            first = n + 1
+            break
+        if header is not None and not table_re.match(here):
+            break
+    where = f" (first at line {first})" if first else ""
+    return ParseError(
+        f'duplicate key "{key}"{where}',
+        line,
+        indent + 1,
+        "a TOML key is set once in its table: remove one",
+    )
 
 
 def _toml_positions(text: str) -> Positions:
