@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["check_config"]
 
 
+def _left_in_place(value: str) -> bool:
+    from .starter import PLACEHOLDER
+
+    return PLACEHOLDER.fullmatch(value) is not None
+
+
 def check_config(
     run: Collector,
     checker: Checker,
@@ -79,6 +85,17 @@ def check_config(
             failed = failed or special != "readonly"
             continue
         kind = value.__class__
+        if kind is str and value[:1] == "<" and _left_in_place(value):
+            run.add(
+                "type",
+                "error",
+                tokens,
+                f"{value} is a placeholder of `streamkap-config new`",
+                key=key,
+                hint="write the value itself",
+            )
+            failed = True
+            continue
         if kind is str and "${" in value and (broken := unclosed_reference(value)):
             run.add(
                 "unresolved-variable" if broken.startswith("${var:") else "unresolved-secret",

@@ -394,6 +394,16 @@ def check_name_is_literal(run: Collector, name: str) -> None:
     """A name is an object's identity for plan and apply: it is written, never read."""
     from .refs import has_reference
 
+    if name == "<name>":
+        run.add(
+            "envelope",
+            "error",
+            ("name",),
+            "name: <name> is a placeholder of `streamkap-config new`",
+            hint="write the name of the object",
+        )
+        return
+
     if has_reference(name):
         run.add(
             "envelope",

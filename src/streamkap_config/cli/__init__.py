@@ -23,7 +23,7 @@ __all__ = ["KIND_CHOICES", "console_main", "console_validate", "main", "validate
 def _dispatch(args: argparse.Namespace) -> int:
     from .deploy import _run_apply, _run_plan
     from .documents import _run_payload, _run_validate
-    from .schemas import _run_schemas
+    from .schemas import _run_new, _run_schemas
 
     if args.command == "plan":
         return _run_plan(args)
@@ -34,6 +34,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_validate(args)
     if args.command == "payload":
         return _run_payload(args)
+    if args.command == "new":
+        return _run_new(args)
     return _run_schemas(args)
 
 

@@ -283,6 +283,14 @@ def _build_parser() -> argparse.ArgumentParser:
                 help="leave out changes the API cannot make (a set-once key differs)",
             )
 
+    p = sub.add_parser("new", help="write a commented starting file for one connector")
+    _common(p, suppress=True)
+    p.add_argument("kind", choices=KIND_CHOICES, help="the kind of document")
+    p.add_argument("connector", metavar="CONNECTOR", help="its connector code (transform type)")
+    p.add_argument(
+        "--output", "-o", metavar="FILE", help="write it there (never over a file; default: stdout)"
+    )
+
     schemas = sub.add_parser("schemas", help="list, show, pull, lock, diff and export schemas")
     _common(schemas, suppress=True)
     ssub = schemas.add_subparsers(dest="schemas_command", required=True, parser_class=_Parser)

@@ -241,3 +241,27 @@ def _pull(cache: SchemaCache, args: argparse.Namespace) -> bool:
         else:
             sys.stdout.write(f"{prefix}{r.connector}: {r.status} {(r.version or '')[:12]}\n")
     return failed
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    """``new KIND CONNECTOR``: a commented starting file, on stdout or ``--output``."""
+    from ..errors import StreamkapConfigError
+    from ..starter import starter
+
+    cache = _Schemas(args).for_path(os.getcwd()).for_kind(args.kind)
+    found = cache.get(args.connector)
+    if found is None:
+        raise StreamkapConfigError(str(_unknown_connector(cache, args.connector)))
+    text = starter(args.kind, args.connector, found.definition)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with open(args.output, "x", encoding="utf-8") as handle:  # never over a file
+            handle.write(text)
+    except FileExistsError:
+        raise StreamkapConfigError(
+            f"{args.output} exists: not overwritten (remove it, or name another file)"
+        ) from None
+    _err(f"wrote {args.output}: replace every <...>, then streamkap-validate {args.output}")
+    return EXIT_OK
