@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
 from streamkap_config import KINDS, bundled_schemas, validate_document
 from streamkap_config.starter import PLACEHOLDER, starter
 

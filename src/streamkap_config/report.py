@@ -215,3 +215,91 @@ def render_github(reports: Sequence[FileReport]) -> str:
             )
     lines.append(summarise(reports).text())
     return "\n".join(lines) + "\n"
+
+
+def _issues_of(reports: Sequence[FileReport]) -> list[tuple[FileReport, Issue]]:
+    return [(r, i) for r in reports for i in r.all_issues()]
+
+
+def render_sarif(reports: Sequence[FileReport]) -> str:
+    """A SARIF 2.1.0 log (GitHub code scanning): one rule per issue code, one result per
+    issue with its file, line and column."""
+    from urllib.parse import quote
+
+    from . import __version__
+    from .issues import CODES
+
+    rules = [{"id": code, "shortDescription": {"text": code}} for code in CODES]
+    index = {code: n for n, code in enumerate(CODES)}
+    results = []
+    for report, issue in _issues_of(reports):
+        text = issue.message + (f" (hint: {issue.hint})" if issue.hint else "")
+        location: dict[str, Any] = {
+            "artifactLocation": {"uri": quote(report.path.replace("\\", "/"))}
+        }
+        if issue.line is not None:
+            location["region"] = {"startLine": issue.line, "startColumn": issue.column or 1}
+        results.append(
+            {
+                "ruleId": issue.code,
+                "ruleIndex": index.get(issue.code, 0),
+                "level": "error" if issue.severity == "error" else "warning",
+                "message": {"text": text},
+                "locations": [{"physicalLocation": location}],
+            }
+        )
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "streamkap-config",
+                        "version": __version__,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_junit(reports: Sequence[FileReport]) -> str:
+    """JUnit XML: a test case per document (and one per file for file-level issues),
+    failed by its errors; warnings go to its system-out."""
+    from xml.etree import ElementTree as ET
+
+    suites = ET.Element("testsuites", name="streamkap-validate")
+    suite = ET.SubElement(suites, "testsuite", name="streamkap-validate")
+    cases = failures = 0
+
+    def case(path: str, name: str, issues: Sequence[Issue]) -> None:
+        nonlocal cases, failures
+        cases += 1
+        element = ET.SubElement(suite, "testcase", classname=path, name=name)
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            failures += 1
+            failure = ET.SubElement(
+                element, "failure", message=errors[0].message, type=errors[0].code
+            )
+            failure.text = "\n".join(f"{path}:{i.format()}" for i in errors)
+        warnings = [i for i in issues if i.severity != "error"]
+        if warnings:
+            out = ET.SubElement(element, "system-out")
+            out.text = "\n".join(f"{path}:{i.format()}" for i in warnings)
+
+    for report in reports:
+        if report.issues or not report.documents:
+            case(report.path, "(file)", report.issues)
+        for n, (doc, result) in enumerate(report.documents):
+            case(report.path, f"{result.kind} {doc.name or f'#{n + 1}'}", result.issues)
+    suite.set("tests", str(cases))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suites.set("tests", str(cases))
+    suites.set("failures", str(failures))
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

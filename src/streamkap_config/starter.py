@@ -9,7 +9,7 @@ are comments, their HTML read as text. A placeholder left in place is an
 error of its type, so the file validates only once each is filled in.
 
 >>> text = starter("transform", "map_filter")
->>> text.splitlines()[1:4]
+>>> text.splitlines()[2:5]
 ['kind: transform', 'name: <name>', 'transform: map_filter']
 """
 

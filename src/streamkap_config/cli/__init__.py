@@ -36,10 +36,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_payload(args)
     if args.command == "new":
         return _run_new(args)
+    if args.command == "completion":
+        from argcomplete.shell_integration import shellcode
+
+        names = ["streamkap-config", "streamkap-validate"]
+        sys.stdout.write(shellcode(names, shell=args.shell))
+        return EXIT_OK
     return _run_schemas(args)
 
 
 def _guarded(run: Any, args: argparse.Namespace, prog: str) -> int:
+    from .common import COLOR
+
+    COLOR["mode"] = getattr(args, "color", None) or "auto"
     try:
         return int(run(args))
     except SchemaUnavailableError as exc:
@@ -72,10 +81,22 @@ def _tolerant_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion (argcomplete): only when a shell asks, so it costs no import."""
+    import os
+
+    if "_ARGCOMPLETE" in os.environ:
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``streamkap-config``: validate, payload and schemas commands."""
+    """``streamkap-config``: validate, payload, plan, apply, new and schemas commands."""
     _tolerant_streams()
-    args = _build_parser().parse_args(argv)
+    parser = _build_parser()
+    _complete(parser)
+    args = parser.parse_args(argv)
     return _guarded(_dispatch, args, "streamkap-config")
 
 
@@ -84,7 +105,9 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
     from .documents import _run_validate
 
     _tolerant_streams()
-    args = _validate_parser().parse_args(argv)
+    parser = _validate_parser()
+    _complete(parser)
+    args = parser.parse_args(argv)
     return _guarded(_run_validate, args, "streamkap-validate")
 
 

@@ -27,7 +27,16 @@ def _err(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
 
 
+#: --color as given (main sets it once the arguments are read): auto, always or never.
+COLOR = {"mode": "auto"}
+
+
 def _color(stream: Any) -> bool:
+    """Colour on ``stream``: ``--color always``/``never``, else on a terminal unless
+    ``NO_COLOR`` is set or the terminal is dumb."""
+    mode = COLOR["mode"]
+    if mode != "auto":
+        return mode == "always"
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
@@ -110,6 +119,14 @@ def _render(reports: Sequence[FileReport], args: argparse.Namespace, stream: Any
         stream.write(render_json(reports))
     elif args.format == "github":
         stream.write(render_github(reports))
+    elif args.format == "sarif":
+        from ..report import render_sarif
+
+        stream.write(render_sarif(reports))
+    elif args.format == "junit":
+        from ..report import render_junit
+
+        stream.write(render_junit(reports))
     else:
         quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
         stream.write(render_text(reports, color=_color(stream), quiet=quiet, verbose=verbose))

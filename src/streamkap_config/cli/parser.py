@@ -36,6 +36,13 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
         default=default,
         help="lock file pinning schema versions (default: streamkap-schemas.lock found upward)",
     )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=default,
+        help="colour the output: auto (on a terminal, unless NO_COLOR is set; the default), "
+        "always, or never",
+    )
 
 
 def _api_option(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +57,7 @@ def _check_options(parser: argparse.ArgumentParser, formats_help: str) -> None:
     """What validate and payload share: how strictly to check, and how to report."""
     parser.add_argument(
         "--format",
-        choices=("text", "json", "github"),
+        choices=("text", "json", "github", "sarif", "junit"),
         default="text",
         help=formats_help,
     )
@@ -282,6 +289,9 @@ def _build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="leave out changes the API cannot make (a set-once key differs)",
             )
+
+    p = sub.add_parser("completion", help="print the shell completion script of both commands")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
 
     p = sub.add_parser("new", help="write a commented starting file for one connector")
     _common(p, suppress=True)
