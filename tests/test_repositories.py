@@ -401,3 +401,24 @@ def test_env_without_a_project_file_is_a_usage_error(tmp_path, tool):
     )
     out = run(*args, cwd=root, tool=tool)
     assert out.returncode == 2 and "no streamkap.toml declaring environments" in out.stderr
+
+
+def test_plan_no_project_reads_only_the_files_given(tmp_path):
+    root = repo(
+        tmp_path / "r",
+        {
+            "streamkap/sources/orders.yaml": SOURCE,
+            "streamkap/sources/copy.yaml": SOURCE,  # a duplicate the run does not read
+            "streamkap/destinations/lake.yaml": LAKE,
+        },
+    )
+    env = {"STREAMKAP_TOKEN": TOKEN}
+    with running() as emulator:
+        api = ("--api-url", emulator.url)
+        out = run("plan", *api, "streamkap/sources/orders.yaml", cwd=root, env=env)
+        assert out.returncode == 1 and "duplicate-name" in out.stderr  # the project sees both
+        out = run("plan", *api, "--no-project", "streamkap/sources/orders.yaml", cwd=root, env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines()[0] == "+ create source orders-postgres"
+        out = run("plan", *api, "--no-project", cwd=root, env=env)
+        assert out.returncode == 2 and "needs the files to read" in out.stderr

@@ -43,9 +43,9 @@ def _project(args: argparse.Namespace) -> ProjectResult | None:
     from ..project import project_file_of, project_files, project_root, validate_project
 
     schemas = _Schemas(args)
+    root: Path | None = None
     if args.paths and args.no_project:
         files = list(iter_files(args.paths))
-        groups: list[tuple[Path | None, list[str]]] = [(None, files)]
     elif args.paths:
         files = list(iter_files(args.paths))
         groups = _by_project(files, args.project)
