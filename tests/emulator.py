@@ -125,6 +125,11 @@ class Emulator(LocalServer):
         self.objects: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
         self.secrets: dict[str, dict[str, Any]] = {}  # object id -> stored secret values
         self.settled: dict[str, str] = {}  # object id -> status the next read shows
+        # Reads of a connector after a write that still show it Starting (a worker that
+        # takes its time), and the ids of connectors that start and then break.
+        self.starting_reads = 0
+        self.starting: dict[str, int] = {}
+        self.break_on_start: set[str] = set()  # names
         self.faults: dict[tuple[str, str], list[str]] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) in order
         self.bodies: list[tuple[str, str, Any]] = []  # (method, path, body) of every write
@@ -338,7 +343,12 @@ class Emulator(LocalServer):
             broken = bool(wanted - secrets.keys())
             obj["connector_status"] = "Pending" if how == "create" else "Pending Update"
             obj["task_statuses"] = {}
-            self.settled[ident] = "Broken" if broken else "Active"
+            broken = broken or obj.get("name") in self.break_on_start
+            if body.get("desired_state") in ("Paused", "Stopped") and not broken:
+                self.settled[ident] = body["desired_state"]
+            else:
+                self.settled[ident] = "Broken" if broken else "Active"
+            self.starting[ident] = self.starting_reads
         self.objects[kind][ident] = obj
         return obj
 
@@ -349,7 +359,17 @@ class Emulator(LocalServer):
         out = json.loads(json.dumps(obj))
         ident = obj["id"]
         if kind in ("source", "destination") and not written and ident in self.settled:
-            obj["connector_status"] = out["connector_status"] = self.settled[ident]
+            if self.starting.get(ident, 0) > 0:
+                self.starting[ident] -= 1
+                obj["connector_status"] = out["connector_status"] = "Starting"
+                obj["task_statuses"] = out["task_statuses"] = {"0": {"status": "UNASSIGNED"}}
+            else:
+                settled = obj["connector_status"] = out["connector_status"] = self.settled[ident]
+                task = {"Active": "RUNNING", "Broken": "FAILED"}.get(settled, "PAUSED")
+                tasks: dict[str, Any] = {"0": {"status": task}}
+                if task == "FAILED":
+                    tasks["0"]["trace"] = "org.apache.kafka.connect.errors.ConnectException"
+                obj["task_statuses"] = out["task_statuses"] = tasks
         if kind == "pipeline" and written:  # create and update answers: raw topic ids
             sid = obj["source"]["id"]
             out["source"]["topics"] = [f"source_{sid}.{t}" for t in obj["source"]["topics"]]

@@ -388,6 +388,10 @@ def _config_change(
                     f"{kind} {name}: the update drops {', '.join(dropped)} from {key}: "
                     "those tables stop replicating"
                 )
+    wanted = body.model_dump().get("desired_state")  # pause and resume from git
+    have = getattr(current, "desired_state", None)
+    if kind == "source" and wanted is not None and have is not None and wanted != have:
+        keys.append(KeyChange("desired_state", have, wanted))
     tags = body.model_dump().get("tags")
     live_tags = list(getattr(current, "tags", []) or [])
     if tags is not None and sorted(tags) != sorted(live_tags):  # absent: the backend's stand

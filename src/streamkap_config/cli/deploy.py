@@ -171,8 +171,80 @@ def _run_apply(args: argparse.Namespace) -> int:
         except StreamkapConfigError as exc:  # blocked changes, or a reference left unset
             _err(f"error: {exc}")
             return EXIT_INVALID
-    sys.stdout.write(result.format())
-    return EXIT_OK if result.ok else EXIT_SCHEMA
+        sys.stdout.write(result.format())
+        if not result.ok:
+            return EXIT_SCHEMA
+        if args.wait:
+            return _waited(args, client, [(c.kind, c.name, ident) for c, ident in result.done])
+    return EXIT_OK
+
+
+def _duration(text: str) -> float:
+    """``10m``, ``90s``, ``1h`` or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 10m)") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"a duration must be positive, got {text!r}")
+    return seconds
+
+
+def _waited(args: argparse.Namespace, client: StreamkapClient, written: list[Any]) -> int:
+    """``apply --wait``: poll what was written until it settles; 0 when all run."""
+    from ..status import wait
+
+    terminal = sys.stderr.isatty()
+    said: set[str] = set()
+
+    def progress(rows: list[Any]) -> None:
+        if terminal:
+            done = sum(r.settled for r in rows)
+            sys.stderr.write(f"\rwaiting: {done} of {len(rows)} settled ")
+            sys.stderr.flush()
+            return
+        for row in rows:  # in CI: a line per connector, once it has settled
+            if row.settled and row.id not in said:
+                said.add(row.id)
+                sys.stdout.write(row.format() + "\n")
+
+    rows, settled = wait(client, written, timeout=args.timeout, poll=args.poll, progress=progress)
+    if terminal:
+        sys.stderr.write("\n")
+        sys.stdout.write("".join(row.format() + "\n" for row in rows))
+    failed = [r for r in rows if not r.ok]
+    for row in failed:
+        for trace in row.traces:
+            _err(f"  {row.kind} {row.name}: {trace}")
+    if not settled:
+        waiting = ", ".join(f"{r.kind} {r.name}" for r in rows if not r.settled)
+        _err(f"error: still not settled after {args.timeout:g} s: {waiting}")
+        return EXIT_SCHEMA
+    if failed:
+        _err("error: not running: " + ", ".join(f"{r.kind} {r.name} ({r.status})" for r in failed))
+        return EXIT_SCHEMA
+    return EXIT_OK
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    """``status [PATH...]``: each document's live object; 0 when every one runs as asked."""
+    from ..status import status
+
+    project = _project(args)
+    if project is None:
+        return EXIT_INVALID
+    with _client(args) as client:
+        rows = status(project, client)
+    if args.format == "json":
+        body = {"objects": [r.as_dict() for r in rows], "ok": all(r.ok for r in rows)}
+        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("".join(r.format() + "\n" for r in rows))
+        ok = sum(r.ok for r in rows)
+        sys.stdout.write(f"{ok} of {len(rows)} running as asked\n")
+    return EXIT_OK if all(r.ok for r in rows) else EXIT_INVALID
 
 
 def _formatted(the_plan: Plan, args: argparse.Namespace) -> str:

@@ -221,6 +221,7 @@ def _build_parser() -> argparse.ArgumentParser:
     for name, text in (
         ("plan", "what applying the files would change in the live account"),
         ("apply", "create and update what the files describe (never deletes)"),
+        ("status", "each document's live object: its status, desired state and tasks"),
     ):
         p = sub.add_parser(name, help=text)
         _common(p, suppress=True)
@@ -229,8 +230,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "paths",
             nargs="*",
             metavar="PATH",
-            help="files or directories whose documents to "
-            + name
+            help=f"files or directories whose documents to {name}"
             + " (default: the whole project, or environment)",
         )
         scope = p.add_mutually_exclusive_group()
@@ -245,6 +245,14 @@ def _build_parser() -> argparse.ArgumentParser:
             help="read only the files given: pipelines name what they join by id",
         )
         _env_option(p, "the environment whose account and variables to use")
+        if name == "status":
+            p.add_argument(
+                "--format",
+                choices=("text", "json"),
+                default="text",
+                help="text: a line per document; json: for scripts",
+            )
+            continue
         p.add_argument(
             "-v",
             "--verbose",
@@ -276,7 +284,24 @@ def _build_parser() -> argparse.ArgumentParser:
                 help="exit 0 when nothing would change, 4 when something would",
             )
         else:
+            from .deploy import _duration
+
             p.add_argument("--yes", action="store_true", help="apply without asking")
+            p.add_argument(
+                "--wait",
+                action="store_true",
+                help="then poll each connector written until it is Active (or Broken: exit 3)",
+            )
+            p.add_argument(
+                "--timeout",
+                type=_duration,
+                default=600.0,
+                metavar="DURATION",
+                help="how long --wait waits: 90s, 10m, 1h (default: 10m; past it: exit 3)",
+            )
+            p.add_argument(
+                "--poll", type=_duration, default=5.0, metavar="DURATION", help=argparse.SUPPRESS
+            )
             p.add_argument(
                 "--parallelism",
                 type=int,
