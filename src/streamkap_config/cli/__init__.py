@@ -21,7 +21,7 @@ __all__ = ["KIND_CHOICES", "console_main", "console_validate", "main", "validate
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from .deploy import _run_apply, _run_plan, _run_status
+    from .deploy import _run_apply, _run_import, _run_plan, _run_status
     from .documents import _run_payload, _run_validate
     from .schemas import _run_new, _run_schemas
 
@@ -31,6 +31,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_apply(args)
     if args.command == "status":
         return _run_status(args)
+    if args.command == "import":
+        return _run_import(args)
 
     if args.command == "validate":
         return _run_validate(args)

@@ -255,3 +255,55 @@ def _formatted(the_plan: Plan, args: argparse.Namespace) -> str:
 
 def _allow(args: argparse.Namespace) -> Any:
     return None if args.allow_env is None else args.allow_env.split(",")
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    """``import DIR``: the live account written as files; plan is then no-op."""
+    from ..importer import ORDER, import_account
+    from ..paths import relative
+    from ..project import project_file_of, project_files, project_root
+
+    folder = args.dir
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise StreamkapConfigError(f"{folder} is not a directory")
+    root = project_root([folder], args.project) if os.path.isdir(folder) else None
+    project_file = project_file_of(root)
+    environment = _environment_of(args, project_file, [], required=True)
+    args.environment = (
+        project_file.environment(environment) if project_file and environment else None
+    )
+    described: dict[tuple[str, str], str] = {}
+    if root is not None:  # what the project already describes is left to its files
+        from ..loaders import load_file
+
+        for path in project_files(root, project_file=project_file):
+            try:
+                loaded = load_file(path)
+            except StreamkapConfigError:
+                continue
+            for doc in loaded.documents:
+                if doc.name is not None:
+                    described[(doc.declared_kind, doc.name)] = relative(path)
+    kinds = list(args.kind) if args.kind else list(ORDER)
+    with _client(args) as client:
+        result = import_account(
+            client,
+            folder,
+            kinds=kinds,
+            name_glob=args.name,
+            described=described,
+            force=args.force,
+            nested=args.nested,
+        )
+    for path in result.written:
+        sys.stdout.write(f"wrote {relative(path)}\n")
+    for why in result.skipped:
+        sys.stdout.write(f"skipped {relative(why)}\n")
+    if result.variables:
+        sys.stdout.write("set these variables before apply (the secrets are not read back):\n")
+        sys.stdout.write("".join(f"  {name}\n" for name in result.variables))
+    sys.stdout.write(
+        f"{len(result.written)} written, {len(result.skipped)} skipped; "
+        f"now: streamkap-config plan {folder}\n"
+    )
+    return EXIT_OK

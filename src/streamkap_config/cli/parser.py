@@ -315,6 +315,22 @@ def _build_parser() -> argparse.ArgumentParser:
                 help="leave out changes the API cannot make (a set-once key differs)",
             )
 
+    p = sub.add_parser("import", help="write the live account's objects as files")
+    _common(p, suppress=True)
+    _api_option(p)
+    p.add_argument("dir", metavar="DIR", help="where the files go (<kind>s/<name>.yaml)")
+    p.add_argument(
+        "--kind",
+        action="append",
+        choices=(*KIND_CHOICES, "pipeline"),
+        help="only this kind (repeatable; default: all)",
+    )
+    p.add_argument("--name", metavar="GLOB", help="only objects whose name matches")
+    p.add_argument("--project", metavar="DIR", help="the project DIR belongs to (default: found)")
+    _env_option(p, "the environment whose account to read")
+    p.add_argument("--nested", action="store_true", help="nest keys on their first dot")
+    p.add_argument("--force", action="store_true", help="write over files in the way")
+
     p = sub.add_parser("completion", help="print the shell completion script of both commands")
     p.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
 
