@@ -9,6 +9,15 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+#: The variables the example project's secrets read (examples/project), for the tests
+#: that deploy it.
+EXAMPLE_SECRETS = {
+    "PG_PASSWORD": "pg-secret-1",
+    "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret-2",
+    "SNOWFLAKE_PRIVATE_KEY": "sf-secret-3",
+}
+
 settings.register_profile(
     "default",
     max_examples=60,

@@ -364,6 +364,8 @@ class Emulator(LocalServer):
                 obj["connector_status"] = out["connector_status"] = "Starting"
                 obj["task_statuses"] = out["task_statuses"] = {"0": {"status": "UNASSIGNED"}}
             else:
+                # DESIGN.md says answers carry task_statuses but not their shape: a mapping
+                # of task to {status, trace} here; the client also reads a list of them.
                 settled = obj["connector_status"] = out["connector_status"] = self.settled[ident]
                 task = {"Active": "RUNNING", "Broken": "FAILED"}.get(settled, "PAUSED")
                 tasks: dict[str, Any] = {"0": {"status": task}}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import EXAMPLE_SECRETS, ROOT
 from emulator import TOKEN, running
 from streamkap_config import validate_project
 from streamkap_config.client import StreamkapClient
@@ -18,12 +18,7 @@ from streamkap_config.project import project_files
 
 BIN = Path(sys.executable).parent
 PROJECT = ROOT / "examples" / "project"
-SECRETS = {
-    "PG_PASSWORD": "pg-secret-1",
-    "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
-    "AWS_SECRET_ACCESS_KEY": "aws-secret-2",
-    "SNOWFLAKE_PRIVATE_KEY": "sf-secret-3",
-}
+SECRETS = EXAMPLE_SECRETS
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import EXAMPLE_SECRETS, ROOT
 from emulator import DEVELOPMENT_TAG, TOKEN, running
 from streamkap_config import validate_project
 from streamkap_config.client import StreamkapClient
@@ -21,12 +21,7 @@ from streamkap_config.project import project_files
 
 PROJECT = ROOT / "examples" / "project"
 BIN = Path(sys.executable).parent
-SECRETS = {
-    "PG_PASSWORD": "pg-secret-1",
-    "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
-    "AWS_SECRET_ACCESS_KEY": "aws-secret-2",
-    "SNOWFLAKE_PRIVATE_KEY": "sf-secret-3",
-}
+SECRETS = EXAMPLE_SECRETS
 
 
 @pytest.fixture(autouse=True)

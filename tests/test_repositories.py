@@ -14,18 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import EXAMPLE_SECRETS, ROOT
 from emulator import TOKEN, running
 
 BIN = Path(sys.executable).parent
 PROJECT = ROOT / "examples" / "project"
 SOURCE = (PROJECT / "sources" / "orders-postgres.yaml").read_text()
 LAKE = (PROJECT / "destinations" / "lake-s3.yaml").read_text()
-SECRETS = {
-    "PG_PASSWORD": "pg-secret-1",
-    "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
-    "AWS_SECRET_ACCESS_KEY": "aws-secret-2",
-}
+SECRETS = EXAMPLE_SECRETS
 PIPELINE = """kind: pipeline
 name: orders-to-lake
 source:

@@ -12,19 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import EXAMPLE_SECRETS, ROOT
 from emulator import TOKEN, running
 from streamkap_config.client import StreamkapClient
 from streamkap_config.status import StatusRow, tasks_of, wait
 
 BIN = Path(sys.executable).parent
 PROJECT = ROOT / "examples" / "project"
-SECRETS = {
-    "PG_PASSWORD": "pg-secret-1",
-    "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
-    "AWS_SECRET_ACCESS_KEY": "aws-secret-2",
-    "SNOWFLAKE_PRIVATE_KEY": "sf-secret-3",
-}
+SECRETS = EXAMPLE_SECRETS
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -194,3 +189,20 @@ def test_a_row_is_ok_only_when_running_as_asked():
     assert not StatusRow("source", "a", "1", "Broken").ok
     assert not StatusRow("source", "a").ok and StatusRow("source", "a").settled
     assert not StatusRow("source", "a", "1", "Starting").settled
+
+
+def test_a_trace_never_quotes_what_was_sent_or_the_token():
+    from streamkap_config.resources import Source
+    from streamkap_config.status import _row
+
+    live = Source(
+        id="s1",
+        name="a",
+        connector="postgresql",
+        connector_status="Broken",
+        task_statuses={"0": {"status": "FAILED", "trace": "jdbc://u:hunter2@db token-9"}},
+    )
+    with StreamkapClient("http://127.0.0.1:9", token="token-9") as client:
+        client.redact(["hunter2"])
+        (trace,) = _row("source", "a", live, client).traces
+    assert "hunter2" not in trace and "token-9" not in trace and "********" in trace

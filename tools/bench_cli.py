@@ -95,19 +95,13 @@ MIX = (
 
 
 def user_shaped(config: dict[str, object], nested: bool) -> dict[str, object]:
-    """A config as a user writes it: short spellings nested on their first dot."""
+    """A config as a user writes it: short spellings, nested on their first dot."""
+    from streamkap_config.definitions import strip_suffix
+    from streamkap_config.importer import nest_keys
+
     if not nested:
         return config
-    out: dict[str, object] = {}
-    for key, value in config.items():
-        short = key.removesuffix(".user.defined")
-        head, dot, rest = short.partition(".")
-        branch = out.setdefault(head, {}) if dot and head not in config else None
-        if isinstance(branch, dict):
-            branch[rest] = value
-        else:
-            out[key] = value
-    return out
+    return nest_keys({strip_suffix(k): v for k, v in config.items()})
 
 
 def write_documents(

@@ -259,6 +259,11 @@ class StreamkapClient:
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._token, self.__secret, *self.__redacted)
 
+    def scrubbed(self, text: str) -> str:
+        """``text`` (from a server: a task's trace) without the token, the secret or any
+        value given to :meth:`redact`."""
+        return scrub(text, self._secrets())
+
     def redact(self, values: Iterable[str]) -> None:
         """Cut these values (secrets sent, values read from the environment) out of
         every error this client raises from now on, whatever the server echoes."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .definitions import ConnectorDefinition, Property
     from .resources import Pipeline, Resource
 
-__all__ = ["ImportResult", "document_of", "import_account"]
+__all__ = ["ImportResult", "document_of", "import_account", "nest_keys"]
 
 ORDER = ("source", "destination", "transform", PIPELINE)
 _PLACEHOLDER = re.compile(r"<[A-Z0-9_.\-]+>")
@@ -112,7 +112,7 @@ def _config(
     return out
 
 
-def _nested(config: Mapping[str, Any]) -> dict[str, Any]:
+def nest_keys(config: Mapping[str, Any]) -> dict[str, Any]:
     """Dotted keys nested on their first dot, where nothing else holds that name."""
     out: dict[str, Any] = {}
     for key, value in config.items():
@@ -141,7 +141,7 @@ def document_of(
     doc: dict[str, Any] = {"kind": kind, "name": live.name}
     doc[spec.code_field] = getattr(live, spec.code_field)
     state = getattr(live, "desired_state", None)
-    if kind == "source" and state not in (None, "Active", "Pending"):
+    if "desired_state" in spec.fields and state not in (None, "Active", "Pending"):
         doc["desired_state"] = state
     tags = list(getattr(live, "tags", []) or [])
     if tags:
@@ -150,7 +150,7 @@ def document_of(
     body = (
         _config(live.name or live.id, definition, config, variables) if definition else dict(config)
     )
-    doc["config"] = _nested(body) if nested else body
+    doc["config"] = nest_keys(body) if nested else body
     return doc
 
 
@@ -208,6 +208,7 @@ def import_account(
     import yaml
 
     from .bundle import bundled_schemas
+    from .paths import relative
 
     root = Path(folder)
     result = ImportResult()
@@ -236,7 +237,7 @@ def import_account(
             doc = document_of(live, definition, names, variables, nested=nested)
             path = folder_of / _file_name(name)
             if path.exists() and not force:
-                result.skipped.append(f"{path}: exists (--force writes over it)")
+                result.skipped.append(f"{relative(str(path))}: exists (--force writes over it)")
                 continue
             folder_of.mkdir(parents=True, exist_ok=True)
             text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

@@ -17,10 +17,11 @@ environment; :meth:`Body.masked_dump` gives the body with those replaced by
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
@@ -360,6 +361,30 @@ def _resolve_references(
     return out, frozenset(from_env), frozenset(env_fields)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _about_the_document(build: Callable[P, R]) -> Callable[P, R]:
+    """Issues ``build`` raises say whose they are: the document's kind and path."""
+
+    @functools.wraps(build)
+    def said(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return build(*args, **kwargs)
+        except ConfigValidationError as exc:
+            if exc.path is not None:
+                raise
+            doc = _as_document(args[0] if args else kwargs["document"])
+            kind = kwargs.get("kind")
+            raise exc.about(
+                kind if isinstance(kind, str) else doc.declared_kind, doc.path
+            ) from None
+
+    return said
+
+
+@_about_the_document
 def build_payload(
     document: Any,
     *,
@@ -412,48 +437,6 @@ def build_payload(
     {'topic.prefix': 'src_', 'topic.include.list.user.defined': 'orders', 'format': 'json'}
     """
     doc = _as_document(document)
-    try:
-        return _build_payload(
-            doc,
-            kind=kind,
-            mode=mode,
-            strict=strict,
-            schemas=schemas,
-            connector=connector,
-            no_plaintext_secrets=no_plaintext_secrets,
-            include_defaults=include_defaults,
-            environ=environ,
-            allow_env=allow_env,
-            project=project,
-            ids=ids,
-            topic_ids=topic_ids,
-            variables=variables,
-            unset_secrets=unset_secrets,
-        )
-    except ConfigValidationError as exc:
-        if exc.path is not None:
-            raise
-        raise exc.about(kind or doc.declared_kind, doc.path) from None
-
-
-def _build_payload(
-    doc: Document,
-    *,
-    kind: str | None,
-    mode: Mode,
-    strict: bool,
-    schemas: SchemaSource | None,
-    connector: str | None,
-    no_plaintext_secrets: bool,
-    include_defaults: bool,
-    environ: Mapping[str, str] | None,
-    allow_env: Iterable[str] | None,
-    project: ProjectResult | None,
-    ids: Mapping[str, str] | None,
-    topic_ids: Mapping[tuple[str, str], str] | None,
-    variables: Variables | None,
-    unset_secrets: bool,
-) -> Any:
     if project is not None and kind is None:
         # The project validated this very document: take its result (cross issues included).
         for report in project.project:

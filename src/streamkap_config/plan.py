@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .capture import split_list
 from .errors import ApiError, ConfigValidationError, StreamkapConfigError
-from .kinds import PIPELINE
+from .kinds import KINDS, PIPELINE
 from .payload import MASK
 from .records import field, record, replace
 
@@ -390,7 +390,8 @@ def _config_change(
                 )
     wanted = body.model_dump().get("desired_state")  # pause and resume from git
     have = getattr(current, "desired_state", None)
-    if kind == "source" and wanted is not None and have is not None and wanted != have:
+    settable = "desired_state" in KINDS[kind].fields
+    if settable and wanted is not None and have is not None and wanted != have:
         keys.append(KeyChange("desired_state", have, wanted))
     tags = body.model_dump().get("tags")
     live_tags = list(getattr(current, "tags", []) or [])

@@ -115,10 +115,14 @@ def tasks_of(statuses: Any) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...
     return tuple(pairs), tuple(traces)
 
 
-def _row(kind: str, name: str, live: Resource | None) -> StatusRow:
+def _row(
+    kind: str, name: str, live: Resource | None, client: StreamkapClient | None = None
+) -> StatusRow:
     if live is None:
         return StatusRow(kind, name)
     tasks, traces = tasks_of(getattr(live, "task_statuses", None))
+    if client is not None:  # a trace may quote a connection string: what was sent is cut
+        traces = tuple(client.scrubbed(t) for t in traces)
     state = getattr(live, "connector_status", None) or getattr(live, "status", None)
     return StatusRow(
         kind,
@@ -146,7 +150,7 @@ def status(project: ProjectResult, client: StreamkapClient) -> list[StatusRow]:
         live = found[0] if found else None
         if live is not None and kind in ("source", "destination"):
             live = client.get(kind, live.id)  # a listing may carry no task statuses
-        rows.append(_row(kind, name, live))
+        rows.append(_row(kind, name, live, client))
     return rows
 
 
@@ -172,7 +176,7 @@ def wait(
         for kind, name, ident in todo:
             if ident in rows and rows[ident].settled:
                 continue
-            rows[ident] = _row(kind, name, client.get(kind, ident))
+            rows[ident] = _row(kind, name, client.get(kind, ident), client)
         current = [rows[i] for _, _, i in todo]
         if progress is not None:
             progress(current)

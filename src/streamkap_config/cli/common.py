@@ -203,3 +203,16 @@ def _environment_of(
         f"{project_file.path.name} declares environments {', '.join(names)}: pick one with "
         "--env NAME (or STREAMKAP_ENV)"
     )
+
+
+def _duration(text: str) -> float:
+    """``10m``, ``90s``, ``1h`` or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 10m)") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"a duration must be positive, got {text!r}")
+    return seconds

@@ -179,19 +179,6 @@ def _run_apply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _duration(text: str) -> float:
-    """``10m``, ``90s``, ``1h`` or plain seconds."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
-    try:
-        seconds = float(number) * units[unit]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 10m)") from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"a duration must be positive, got {text!r}")
-    return seconds
-
-
 def _waited(args: argparse.Namespace, client: StreamkapClient, written: list[Any]) -> int:
     """``apply --wait``: poll what was written until it settles; 0 when all run."""
     from ..status import wait
@@ -298,7 +285,7 @@ def _run_import(args: argparse.Namespace) -> int:
     for path in result.written:
         sys.stdout.write(f"wrote {relative(path)}\n")
     for why in result.skipped:
-        sys.stdout.write(f"skipped {relative(why)}\n")
+        sys.stdout.write(f"skipped {why}\n")
     if result.variables:
         sys.stdout.write("set these variables before apply (the secrets are not read back):\n")
         sys.stdout.write("".join(f"  {name}\n" for name in result.variables))

@@ -12,7 +12,7 @@ from .. import __version__
 if TYPE_CHECKING:
     pass
 
-from .common import DOCUMENT_KINDS, EXIT_USAGE, KIND_CHOICES
+from .common import DOCUMENT_KINDS, EXIT_USAGE, KIND_CHOICES, _duration
 
 
 class _Parser(argparse.ArgumentParser):
@@ -284,8 +284,6 @@ def _build_parser() -> argparse.ArgumentParser:
                 help="exit 0 when nothing would change, 4 when something would",
             )
         else:
-            from .deploy import _duration
-
             p.add_argument("--yes", action="store_true", help="apply without asking")
             p.add_argument(
                 "--wait",
