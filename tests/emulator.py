@@ -310,6 +310,8 @@ class Emulator(LocalServer):
         obj["id"] = ident
         if "tags" not in body:
             obj["tags"] = old["tags"] if old else [DEVELOPMENT_TAG]
+        if kind == "source" and "desired_state" not in body:  # absent: as it was, or running
+            obj["desired_state"] = old.get("desired_state", "Active") if old else "Active"
         if kind == "pipeline":
             obj.setdefault("transforms", [])
             obj.setdefault("topic_auto_discovery_transforms", [])
@@ -344,8 +346,8 @@ class Emulator(LocalServer):
             obj["connector_status"] = "Pending" if how == "create" else "Pending Update"
             obj["task_statuses"] = {}
             broken = broken or obj.get("name") in self.break_on_start
-            if body.get("desired_state") in ("Paused", "Stopped") and not broken:
-                self.settled[ident] = body["desired_state"]
+            if obj.get("desired_state") in ("Paused", "Stopped") and not broken:
+                self.settled[ident] = obj["desired_state"]
             else:
                 self.settled[ident] = "Broken" if broken else "Active"
             self.starting[ident] = self.starting_reads

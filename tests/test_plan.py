@@ -41,7 +41,7 @@ def client_of(emulator, timeout: float = 2.0) -> StreamkapClient:
 def test_first_apply_creates_in_dependency_order_with_ids_wired_and_then_nothing_changes():
     with running() as emulator, client_of(emulator) as client:
         first = plan(project(), client)
-        assert first.summary == {"create": 7, "update": 0, "no-op": 0, "blocked": 0}
+        assert first.summary == {"create": 7, "update": 0, "no-op": 0, "blocked": 0, "delete": 0}
         result = apply(first, client, parallelism=1)
         assert result.ok and len(result.done) == 7
         posts = [p.split("?")[0] for m, p in emulator.requests if m == "POST"]
@@ -54,7 +54,7 @@ def test_first_apply_creates_in_dependency_order_with_ids_wired_and_then_nothing
         assert pipe["source"]["connector"] == "postgresql"
         assert pipe["transforms"][0]["name"] == "mask-pii"
         again = plan(project(), client)
-        assert again.summary == {"create": 0, "update": 0, "no-op": 7, "blocked": 0}
+        assert again.summary == {"create": 0, "update": 0, "no-op": 7, "blocked": 0, "delete": 0}
         assert not again.has_changes
 
 
@@ -471,7 +471,7 @@ def test_a_pipeline_with_two_transforms_over_three_topics_sends_one_entry_per_to
             {"transform_id": tids["route"], "regex": "public\\.new_.*"}
         ]
         again = plan(project(copy), client)
-        assert again.summary == {"create": 0, "update": 0, "no-op": 8, "blocked": 0}
+        assert again.summary == {"create": 0, "update": 0, "no-op": 8, "blocked": 0, "delete": 0}
         # A transform deployed since has topic ids of its own: the pipeline's entries use them.
         route = emulator.objects["transform"][tids["route"]]
         route["topics"] = topics

@@ -5,7 +5,9 @@
 It copies ``examples/project`` into a temporary folder, starts the strict
 emulator of the API that the tests use (``tests/emulator.py``, on 127.0.0.1)
 and runs the ``streamkap-config`` command next to this interpreter: plan,
-apply, re-plan, a change, a secret rotation and a refusal that echoes the body.
+apply, re-plan, a change, a secret rotation and a refusal that echoes the body;
+then the account adopted into a second project: import, plan (all no-op), a
+change applied with ``--wait``, status, and a dropped pipeline pruned.
 The emulator's address is printed as ``http://127.0.0.1:PORT``.
 """
 
@@ -46,12 +48,13 @@ def main() -> int:
             "NO_COLOR": "1",
         }
 
-        def run(*args: str, **extra: str) -> None:
+        def run(*args: str, **extra: str) -> str:
             out = subprocess.run(
                 [command, *args], capture_output=True, text=True, env={**env, **extra}, cwd=work
             )
             text = (out.stdout + out.stderr).rstrip().replace(emulator.url, "http://127.0.0.1:PORT")
             print(f"$ streamkap-config {' '.join(args)}\n{text}\n# exit {out.returncode}\n")
+            return out.stdout
 
         run("plan", "project")
         run("apply", "--yes", "--parallelism", "1", "project")  # ids in plan order
@@ -79,8 +82,30 @@ def main() -> int:
             "project",
             PG_PASSWORD="pg-rotated",
         )
+        run("apply", "--yes", "--update-secrets", "project", PG_PASSWORD="pg-rotated")
+        adopt(run, work / "adopted", env)
     shutil.rmtree(work)
     return 0
+
+
+def adopt(run, adopted: Path, env: dict[str, str]) -> None:
+    """The account as a team that never had files meets it: import into a project that
+    owns its pipelines, plan, a change applied and waited for, status, a prune."""
+    adopted.mkdir()
+    (adopted / "streamkap.toml").write_text('[prune]\nkinds = ["pipeline"]\n')
+    said = run("import", "adopted")
+    # The secrets' variables import names: a value each (the secrets are not read back).
+    names = [line.strip() for line in said.splitlines() if line.startswith("  ")]
+    env.update({name: f"value-of-{name.lower()}" for name in names})
+    run("plan", "adopted")
+    source = adopted / "sources" / "orders-postgres.yaml"
+    source.write_text(source.read_text() + "desired_state: Paused\n")
+    run("apply", "--yes", "--wait", "adopted")
+    run("status", "adopted/sources")
+    (adopted / "pipelines" / "inventory-to-lake.yaml").unlink()
+    run("plan", "--prune", "adopted")
+    run("apply", "--prune", "--yes", "adopted")
+    run("plan", "--prune", "--detailed-exitcode", "adopted")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,15 @@ body without the password breaks the connector). It is safe to run again after
 any failure: a create that failed is looked up by name before it is tried
 again. A same-named live source or destination is adopted; a same-named
 pipeline or transform only when it is exactly what this run sends (it may be
-someone else's). Nothing is ever deleted.
+someone else's).
+
+Nothing is deleted unless the plan was made with ``prune``: then every live
+object that the project owns (its ``[prune]`` table) and that no document of
+the project describes is a ``delete``, run after the creates and updates,
+pipelines first, then transforms, destinations and sources. One that a live
+pipeline kept (or a pipeline planned) still uses is ``blocked`` instead.
+A new source or destination that reads what a live one of the same connector
+reads (the same host and database) is named in a warning: it may be a rename.
 """
 
 from __future__ import annotations
@@ -66,7 +74,7 @@ class Change:
 
     kind: str
     name: str
-    action: str  # create, update, no-op, blocked
+    action: str  # create, update, no-op, blocked, delete
     id: str | None
     keys: tuple[KeyChange, ...] = ()
     not_compared: tuple[str, ...] = ()  # secret keys
@@ -77,6 +85,8 @@ class Change:
     needs: tuple[str, ...] = ()
     # What a create sends, as printed (secrets and values from references masked).
     shown: tuple[tuple[str, Any], ...] = field(default=(), repr=False, compare=False)
+    # A delete that cannot run: the live pipelines (or pipelines planned) that use it.
+    used_by: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +97,7 @@ class Change:
             "keys": [k.as_dict() for k in self.keys],
             "secrets": self.secrets,
             "needs": list(self.needs),
+            "used_by": list(self.used_by),
         }
 
 
@@ -104,17 +115,22 @@ class Plan:
     )
     # "kind/name" -> live id of what the pipelines planned name outside the files planned.
     known_ids: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    pruned: bool = False  # made with prune: live objects the files dropped are deletes
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {"create": 0, "update": 0, "no-op": 0, "blocked": 0}
+        counts = {"create": 0, "update": 0, "no-op": 0, "blocked": 0, "delete": 0}
         for change in self.changes:
             counts[change.action] += 1
         return counts
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action in ("create", "update") for c in self.changes)
+        return any(c.action in ("create", "update", "delete") for c in self.changes)
+
+    @property
+    def deletes(self) -> list[Change]:
+        return [c for c in self.changes if c.action == "delete"]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -128,8 +144,14 @@ class Plan:
         after``, secrets masked. Secrets are named where an update sends them again, and
         on every line with ``verbose``; ``color`` tints the marks as ``validate`` does.
         """
-        marks = {"create": "+", "update": "~", "no-op": "=", "blocked": "!"}
-        tints = {"create": _GREEN, "update": _YELLOW, "no-op": _DIM, "blocked": _RED}
+        marks = {"create": "+", "update": "~", "no-op": "=", "blocked": "!", "delete": "-"}
+        tints = {
+            "create": _GREEN,
+            "update": _YELLOW,
+            "no-op": _DIM,
+            "blocked": _RED,
+            "delete": _RED,
+        }
         lines = []
         for c in self.changes:
             where = f" ({printable(c.id)})" if c.id else ""
@@ -150,11 +172,14 @@ class Plan:
                 lines.append(
                     f"    needs {printable(what)}: not live, and not among the files planned"
                 )
+            if c.used_by:
+                users = ", ".join(printable(u) for u in c.used_by)
+                lines.append(f"    not deleted: still used by {users}")
         lines += [f"warning: {printable(w)}" for w in self.warnings]
         s = self.summary
         lines.append(
             f"{s['create']} to create, {s['update']} to update, {s['no-op']} unchanged, "
-            f"{s['blocked']} blocked"
+            f"{s['blocked']} blocked" + (f", {s['delete']} to delete" if self.pruned else "")
         )
         return "\n".join(lines) + "\n"
 
@@ -215,16 +240,20 @@ def plan(
     environ: Mapping[str, str] | None = None,
     allow_env: Iterable[str] | None = None,
     update_secrets: bool = False,
+    prune: bool = False,
 ) -> Plan:
     """Compare a valid project with the live account (read-only: GET requests only).
 
     ``update_secrets`` makes every live document that holds a secret an update,
-    even when nothing else differs (the secrets cannot be compared).
+    even when nothing else differs (the secrets cannot be compared). ``prune``
+    plans the deletes of what the project owns and no longer describes; it
+    refuses (before any request) a project without a ``[prune]`` table.
     """
     from .payload import build_payload
 
     if not project.ok:
         raise ConfigValidationError(project.issues)
+    owner = _ownership(project) if prune else None
     changes: list[Change] = []
     warnings: list[str] = []
     variables = project.variables
@@ -252,6 +281,8 @@ def plan(
     topic_ids: dict[tuple[str, str], str] = {}
     names: dict[str, str] = {}  # live transform id -> name, for pipelines' entries
     kinds = [*(result.kind for _, result in entries), *(kind for kind, _ in named)]
+    if owner is not None:
+        kinds += owner.kinds
     by_name = _live_by_name(client, kinds)
 
     def live_named(kind: str, name: str) -> list[Resource]:
@@ -293,7 +324,169 @@ def plan(
         changes.append(
             _config_change(kind, name, body, current, result, doc, warnings, update_secrets)
         )
-    return Plan(tuple(changes), tuple(warnings), project, topic_ids, known_ids)
+    described = _described(project, entries)
+    warnings += _renames(changes, bodies, by_name, described)
+    if owner is not None:
+        for kind in owner.kinds:
+            if kind not in by_name:  # too large to list whole: every page, for deletes
+                by_name[kind] = _grouped(client.list(kind))
+        changes += _deletes(owner, by_name, described, changes, known_ids)
+    return Plan(tuple(changes), tuple(warnings), project, topic_ids, known_ids, pruned=prune)
+
+
+def _ownership(project: ProjectResult) -> Any:
+    """What ``prune`` may delete, or the error that says why it may delete nothing."""
+    from .projectfile import PROJECT_FILE
+
+    owner = None
+    if project.project_file is not None:
+        owner = project.project_file.ownership(project.environment)
+    if owner is None:
+        where = (
+            ""
+            if project.environment is None
+            else f" (or [environments.{project.environment}.prune])"
+        )
+        raise StreamkapConfigError(
+            f"--prune deletes only what this project owns, and {PROJECT_FILE} does not say "
+            f"what that is: add a [prune] table{where} with a name prefix, a tag id or the "
+            'kinds, for example:\n\n    [prune]\n    prefix = "orders-"\n'
+        )
+    return owner
+
+
+def _described(project: ProjectResult, entries: list[tuple[Document, Any]]) -> set[tuple[str, str]]:
+    """(kind, name) of every document of the project in the environment planned, the
+    files planned or not (a broken file's names too: what a file names is never pruned)."""
+    described = {(result.kind, doc.name or "") for doc, result in entries}
+    for report in project.project:
+        envs = project.environments_of(report.path)
+        if project.environment is not None and project.environment not in envs:
+            continue
+        for doc, result in report.documents:
+            if doc.name is not None:
+                described.add((result.kind, doc.name))
+    return described
+
+
+def _grouped(objects: Iterable[Resource]) -> dict[str, list[Resource]]:
+    group: dict[str, list[Resource]] = {}
+    for obj in objects:
+        group.setdefault(obj.name, []).append(obj)
+    return group
+
+
+#: The config keys that say what a source reads or a destination writes to (a host, a
+#: database, a URL, a bucket): two objects that agree on them are likely one renamed.
+_IDENTITY = re.compile(
+    r"(?:^|\.)(?:hostname|host|url|dbname|names|database\.name|bucket\.name|warehouse|catalog)"
+    r"(?:\.user\.defined|\.name)?\Z"
+)
+
+
+def _renames(
+    changes: list[Change],
+    bodies: Mapping[int, Any],
+    by_name: Mapping[str, Mapping[str, list[Resource]]],
+    described: set[tuple[str, str]],
+) -> list[str]:
+    """A warning for each source or destination to create that reads what a live one of
+    the same connector, described by no document, reads: it may be a rename."""
+    out = []
+    for change in changes:
+        if change.action != "create" or change.kind not in ("source", "destination"):
+            continue
+        body = bodies.get(id(change.document))
+        live = by_name.get(change.kind)
+        if body is None or live is None:
+            continue
+        ours = {k: normal(v) for k, v in body.config.items() if _identity(k)}
+        if not ours:
+            continue
+        for name, objects in live.items():
+            if (change.kind, name) in described:
+                continue
+            for obj in objects:
+                theirs = getattr(obj, "config", {})
+                if getattr(obj, "connector", None) != body.connector:
+                    continue
+                if all(normal(theirs.get(k)) == v for k, v in ours.items()):
+                    out.append(
+                        f"{change.kind} {change.name} is new, but live {change.kind} {name} "
+                        f"({obj.id}) has the same connector and {', '.join(sorted(ours))}: "
+                        f"if this is a rename, give the file back the name {name!r} (a "
+                        "create would read the same data twice), or delete the old one"
+                    )
+    return out
+
+
+def _identity(key: str) -> bool:
+    return bool(_IDENTITY.search(key)) and not key.startswith("ssh.")  # a bastion is shared
+
+
+#: The order of deletes: what uses an object goes before it.
+DELETE_ORDER = (PIPELINE, "transform", "destination", "source")
+
+
+def _deletes(
+    owner: Any,
+    by_name: Mapping[str, Mapping[str, list[Resource]]],
+    described: set[tuple[str, str]],
+    changes: list[Change],
+    known_ids: Mapping[str, str],
+) -> list[Change]:
+    """The deletes of what the project owns and describes no more (in
+    :data:`DELETE_ORDER`), or ``blocked`` for what a pipeline kept still uses."""
+    doomed: dict[str, list[Resource]] = {}
+    for kind in DELETE_ORDER:
+        if kind not in owner.kinds:
+            continue
+        for name, objects in sorted(by_name.get(kind, {}).items()):
+            if (kind, name) in described:
+                continue
+            doomed[kind] = doomed.get(kind, []) + [
+                o for o in objects if owner.owns(kind, name, getattr(o, "tags", ()))
+            ]
+    gone = {o.id for objects in doomed.values() for o in objects if o.kind == PIPELINE}
+    users: dict[str, list[str]] = {}
+    for objects in by_name.get(PIPELINE, {}).values():
+        for p in objects:
+            if p.id in gone:
+                continue
+            for used in _uses(p):
+                users.setdefault(used, []).append(f"pipeline {p.name}")
+    for change in changes:  # pipelines planned: what they name live outside the files
+        if change.kind == PIPELINE and change.document is not None:
+            for ident in _planned_uses(change, known_ids):
+                users.setdefault(ident, []).append(f"pipeline {change.name} (planned)")
+    out = []
+    for kind in DELETE_ORDER:
+        for obj in doomed.get(kind, []):
+            using = tuple(dict.fromkeys(users.get(obj.id, [])))
+            action = "blocked" if using else "delete"
+            out.append(Change(kind, obj.name, action, obj.id, used_by=using))
+    return out
+
+
+def _uses(pipeline: Any) -> set[str]:
+    """The ids of what a live pipeline joins: its source, destination and transforms."""
+    used = {pipeline.source.id, pipeline.destination.id}
+    used |= {e.id for e in pipeline.transforms}
+    used |= {a.transform_id for a in pipeline.topic_auto_discovery_transforms}
+    return used
+
+
+def _planned_uses(change: Change, known_ids: Mapping[str, str]) -> set[str]:
+    from .pipelines import references
+
+    assert change.document is not None
+    used = set()
+    for ref in references(change.document.data):
+        if ref.id is not None:
+            used.add(ref.id)
+        elif ref.name is not None and f"{ref.kind}/{ref.name}" in known_ids:
+            used.add(known_ids[f"{ref.kind}/{ref.name}"])
+    return used
 
 
 def _named_outside(
@@ -342,10 +535,7 @@ def _live_by_name(
             objects = client.list(kind, max_pages=WHOLE_KIND_PAGES)
         except ListingTooLargeError:
             continue
-        group: dict[str, list[Resource]] = {}
-        for obj in objects:
-            group.setdefault(obj.name, []).append(obj)
-        found[kind] = group
+        found[kind] = _grouped(objects)
     return found
 
 
@@ -391,7 +581,7 @@ def _config_change(
     wanted = body.model_dump().get("desired_state")  # pause and resume from git
     have = getattr(current, "desired_state", None)
     settable = "desired_state" in KINDS[kind].fields
-    if settable and wanted is not None and have is not None and wanted != have:
+    if settable and wanted is not None and wanted != (have or "Active"):  # None: running
         keys.append(KeyChange("desired_state", have, wanted))
     tags = body.model_dump().get("tags")
     live_tags = list(getattr(current, "tags", []) or [])
@@ -534,7 +724,8 @@ def apply(
     progress: Callable[[Change, str], None] | None = None,
     parallelism: int = DEFAULT_PARALLELISM,
 ) -> ApplyResult:
-    """Carry ``the_plan`` out: creates and updates in dependency order; never deletes.
+    """Carry ``the_plan`` out: creates and updates in dependency order, then the deletes
+    of a plan made with ``prune`` (:data:`DELETE_ORDER`).
 
     Every ``${env:NAME}`` is resolved before the first request (an unset one
     stops everything, and every document with one is named, at its line).
@@ -559,14 +750,15 @@ def apply(
     if blocked and not skip_blocked:
         names = ", ".join(f"{c.kind} {c.name}" for c in blocked)
         raise StreamkapConfigError(
-            f"blocked: {names} (a set-once key differs); leave them out with --skip-blocked"
+            f"blocked: {names} (a set-once key differs, a pipeline needs what is not live, "
+            "or a delete is still used); leave them out with --skip-blocked"
         )
-    todo = [c for c in the_plan.changes if c.action in ("create", "update")]
+    todo = [c for c in the_plan.changes if c.action in ("create", "update", "delete")]
     bodies: dict[int, Any] = {}
     hidden: set[str] = set()
     failures = []
     for change in todo:
-        if change.kind != PIPELINE and change.document is not None:
+        if change.kind != PIPELINE and change.document is not None and change.action != "delete":
             try:
                 body = build_payload(
                     change.document,
@@ -588,9 +780,13 @@ def apply(
             ids[f"{change.kind}/{change.name}"] = change.id
     run = _Run(the_plan, client, bodies, ids, hidden, progress)
     for level in LEVELS:
-        run.level([c for c in todo if c.kind in level], parallelism)
+        run.level([c for c in todo if c.kind in level and c.action != "delete"], parallelism)
         if run.failures:
             break
+    for kind in DELETE_ORDER:  # what uses an object goes first
+        if run.failures:
+            break
+        run.level([c for c in todo if c.kind == kind and c.action == "delete"], parallelism)
     return run.result(todo)
 
 
@@ -664,6 +860,14 @@ def _apply_one(
     from .endpoints import ENDPOINTS
     from .payload import build_payload
 
+    if change.action == "delete":
+        assert change.id is not None
+        try:
+            client.delete(change.kind, change.id)
+        except ApiError as exc:
+            if exc.status != 404:  # gone already (a lost answer, a second run): done
+                raise
+        return change.id
     if change.kind == PIPELINE:
         assert change.document is not None
         pipeline = build_payload(

@@ -18,6 +18,14 @@ Every key is optional; an empty file only marks the root::
     [environments.prod.variables]   # what ${var:NAME} gives in this environment
     pg_host = "db.prod.internal"
 
+    # What ``plan --prune`` may delete: live objects no document describes, and only
+    # those this project owns. Every key given must hold (without a [prune] table,
+    # --prune refuses). An environment's own [environments.<name>.prune] replaces it.
+    [prune]
+    prefix = "orders-"               # names that start with this
+    tag = "670e5ca40afe1d3983ce0c22" # objects that carry this tag id
+    kinds = ["pipeline", "transform"]  # of these kinds (default: every kind)
+
 A document under an environment's ``paths`` belongs to that environment only;
 every other document belongs to every environment (one set of files with
 per-environment variables). Names are unique per environment: two documents
@@ -50,6 +58,7 @@ from .refs import Variables
 __all__ = [
     "PROJECT_FILE",
     "Environment",
+    "Ownership",
     "ProjectFile",
     "ProjectFileError",
     "find_project_file",
@@ -59,8 +68,18 @@ __all__ = [
 
 PROJECT_FILE = "streamkap.toml"
 
-_TOP = ("files", "exclude", "environments")
-_ENVIRONMENT = ("paths", "api_url", "token_env", "client_id_env", "secret_env", "variables")
+_TOP = ("files", "exclude", "environments", "prune")
+_ENVIRONMENT = (
+    "paths",
+    "api_url",
+    "token_env",
+    "client_id_env",
+    "secret_env",
+    "variables",
+    "prune",
+)
+_PRUNE = ("prefix", "tag", "kinds")
+_KINDS = ("source", "destination", "transform", "pipeline")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _EMPTY = ("the file is empty", "the file holds no document")
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -77,6 +96,41 @@ class ProjectFileError(StreamkapConfigError):
 
 
 @record(frozen=True)
+class Ownership:
+    """What a project owns in its account, so that ``--prune`` may delete it: every
+    criterion given must hold (a name prefix, a tag id, the kinds)."""
+
+    prefix: str | None = None
+    tag: str | None = None
+    kinds: tuple[str, ...] = _KINDS
+
+    def owns(self, kind: str, name: str, tags: Iterable[str] = ()) -> bool:
+        """Whether a live object of ``kind`` named ``name`` carrying ``tags`` is this
+        project's.
+
+        >>> Ownership(prefix="orders-").owns("source", "orders-pg"), Ownership(
+        ...     prefix="orders-").owns("source", "billing-pg")
+        (True, False)
+        >>> Ownership(tag="t1", kinds=("pipeline",)).owns("pipeline", "p", ["t1"])
+        True
+        >>> Ownership(tag="t1", kinds=("pipeline",)).owns("source", "p", ["t1"])
+        False
+        """
+        if kind not in self.kinds:
+            return False
+        if self.prefix is not None and not name.startswith(self.prefix):
+            return False
+        return self.tag is None or self.tag in tags
+
+    def describe(self) -> str:
+        """In words, for messages: ``pipelines and transforms named orders-*``."""
+        kinds = " and ".join(f"{k}s" for k in self.kinds) if self.kinds != _KINDS else "objects"
+        named = f" named {self.prefix}*" if self.prefix is not None else ""
+        tagged = f" tagged {self.tag}" if self.tag is not None else ""
+        return f"{kinds}{named}{tagged}"
+
+
+@record(frozen=True)
 class Environment:
     """One environment: its account, its documents' folders and its variables."""
 
@@ -87,6 +141,7 @@ class Environment:
     client_id_env: str = "STREAMKAP_CLIENT_ID"
     secret_env: str = "STREAMKAP_SECRET"
     variables: Variables = field(default_factory=lambda: Variables({}), compare=False)
+    prune: Ownership | None = None  # its own [prune] table, if it has one
 
     def credentials(self, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
         """The ``token``, ``client_id`` and ``secret`` of its account, from ``environ``."""
@@ -106,10 +161,20 @@ class ProjectFile:
     files: tuple[str, ...] | None = None
     exclude: tuple[str, ...] = ()
     environments: Mapping[str, Environment] = field(default_factory=dict)
+    prune: Ownership | None = None
 
     @property
     def root(self) -> Path:
         return self.path.parent
+
+    def ownership(self, environment: str | None = None) -> Ownership | None:
+        """What ``--prune`` may delete in ``environment`` (its own ``[prune]`` table, else
+        the project's); None when nothing says so."""
+        if environment is not None:
+            own = self.environment(environment).prune
+            if own is not None:
+                return own
+        return self.prune
 
     def _relative(self, path: str | os.PathLike[str]) -> str | None:
         full = os.path.abspath(os.fspath(path))
@@ -263,9 +328,54 @@ def read_project_file(path: str | os.PathLike[str]) -> ProjectFile:
             problem(tokens, f"environments.{env_name}: expected a table")
             continue
         environments[env_name] = _environment(env_name, settings, tokens, problem)
+    prune = _prune(data, (), problem)
     if problems:
         raise ProjectFileError(shown, problems)
-    return ProjectFile(Path(os.path.abspath(name)), files, exclude, environments)
+    return ProjectFile(Path(os.path.abspath(name)), files, exclude, environments, prune)
+
+
+def _prune(data: dict[str, Any], tokens: tuple[str, ...], problem: Any) -> Ownership | None:
+    """A ``[prune]`` table: what the project owns (None when there is no table)."""
+    if "prune" not in data:
+        return None
+    where = (*tokens, "prune")
+    table = data["prune"]
+    if not isinstance(table, dict):
+        problem(where, "prune: expected a table with prefix, tag or kinds")
+        return None
+    _unknown(table, _PRUNE, where, problem)
+    if not any(key in table for key in _PRUNE):
+        problem(
+            where,
+            "prune: say what this project owns (prefix, tag or kinds): an empty table "
+            "would let --prune delete every object of the account",
+        )
+        return None
+    kwargs: dict[str, Any] = {}
+    for key in ("prefix", "tag"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str) or not value.strip():
+                problem((*where, key), f"prune.{key}: expected a non-empty string", at_key=False)
+            else:
+                kwargs[key] = value
+    if "kinds" in table:
+        kinds = table["kinds"]
+        if isinstance(kinds, str):
+            kinds = [kinds]
+        if not isinstance(kinds, list) or not kinds:
+            problem((*where, "kinds"), "prune.kinds: expected a list of kinds", at_key=False)
+        else:
+            bad = [k for k in kinds if k not in _KINDS]
+            for k in bad:
+                problem(
+                    (*where, "kinds"),
+                    f"prune.kinds: {k!r} is not a kind ({', '.join(_KINDS)})",
+                    at_key=False,
+                )
+            if not bad:
+                kwargs["kinds"] = tuple(k for k in _KINDS if k in kinds)
+    return Ownership(**kwargs)
 
 
 def _environment(
@@ -301,7 +411,8 @@ def _environment(
             problem(where, f"variable {key}: expected a string, number or boolean", at_key=False)
         else:
             values[key] = value
-    return Environment(name, paths or (), variables=Variables(values, name), **kwargs)
+    prune = _prune(settings, tokens, problem)
+    return Environment(name, paths or (), variables=Variables(values, name), prune=prune, **kwargs)
 
 
 def _globs(

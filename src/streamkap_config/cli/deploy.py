@@ -112,7 +112,13 @@ def _planned(
     from ..plan import plan
 
     try:
-        return plan(project, client, allow_env=_allow(args), update_secrets=args.update_secrets)
+        return plan(
+            project,
+            client,
+            allow_env=_allow(args),
+            update_secrets=args.update_secrets,
+            prune=args.prune,
+        )
     except ConfigValidationError as exc:
         _err(str(exc))
         return None
@@ -160,6 +166,9 @@ def _run_apply(args: argparse.Namespace) -> int:
             if sys.stdin.readline().strip().lower() not in ("y", "yes"):
                 _err("not applied")
                 return EXIT_OK
+            if not _deletes_confirmed(the_plan):
+                _err("not applied")
+                return EXIT_OK
         try:
             result = apply(
                 the_plan,
@@ -175,8 +184,24 @@ def _run_apply(args: argparse.Namespace) -> int:
         if not result.ok:
             return EXIT_SCHEMA
         if args.wait:
-            return _waited(args, client, [(c.kind, c.name, ident) for c, ident in result.done])
+            written = [(c.kind, c.name, ident) for c, ident in result.done if c.action != "delete"]
+            return _waited(args, client, written)
     return EXIT_OK
+
+
+def _deletes_confirmed(the_plan: Plan) -> bool:
+    """On a terminal, a second question for deletes, naming each: they cannot be undone."""
+    from ..plan import printable
+
+    deletes = the_plan.deletes
+    if not deletes:
+        return True
+    sys.stdout.write(f"This deletes {len(deletes)} live object(s), for good:\n")
+    for c in deletes:
+        sys.stdout.write(f"  - {c.kind} {printable(c.name)} ({printable(c.id or '')})\n")
+    sys.stdout.write("Type 'delete' to delete them: ")
+    sys.stdout.flush()
+    return sys.stdin.readline().strip().lower() == "delete"
 
 
 def _waited(args: argparse.Namespace, client: StreamkapClient, written: list[Any]) -> int:

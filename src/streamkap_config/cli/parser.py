@@ -271,6 +271,13 @@ def _build_parser() -> argparse.ArgumentParser:
             help="update every live object that holds a secret, even when nothing else "
             "differs (rotation: secrets cannot be compared; every update sends them)",
         )
+        p.add_argument(
+            "--prune",
+            action="store_true",
+            help="also delete live objects this project owns ([prune] in streamkap.toml) "
+            "that no document describes"
+            + ("" if name == "plan" else "; asks again on a terminal, naming them"),
+        )
         if name == "plan":
             p.add_argument(
                 "--format",
@@ -310,7 +317,8 @@ def _build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--skip-blocked",
                 action="store_true",
-                help="leave out changes the API cannot make (a set-once key differs)",
+                help="leave out changes that cannot be made (a set-once key differs, a "
+                "pipeline needs what is not live, a delete is still used)",
             )
 
     p = sub.add_parser("import", help="write the live account's objects as files")
