@@ -94,7 +94,10 @@ def seeded(emulator, extra: int) -> None:
 def test_import_then_plan_is_all_no_op_and_no_secret_is_written(tmp_path):
     target = tmp_path / "estate"
     target.mkdir()
-    (target / "streamkap.toml").write_text("")
+    # The project owns the whole account: with --prune, nothing imported is a delete.
+    (target / "streamkap.toml").write_text(
+        '[prune]\nkinds = ["source", "destination", "transform", "pipeline"]\n'
+    )
     with running() as emulator:
         seeded(emulator, 70)  # 7 + 140 objects
         api = ("--api-url", emulator.url)
@@ -105,6 +108,9 @@ def test_import_then_plan_is_all_no_op_and_no_secret_is_written(tmp_path):
         out = cli("plan", *api, "--detailed-exitcode", "estate", cwd=tmp_path)
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr
         assert "0 to create, 0 to update, 147 unchanged, 0 blocked" in out.stdout
+        out = cli("plan", *api, "--prune", "--detailed-exitcode", "estate", cwd=tmp_path)
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+        assert "147 unchanged, 0 blocked, 0 to delete" in out.stdout
     written = "".join(p.read_text() for p in target.rglob("*.yaml"))
     # (An access key id is no secret to the S3 connector: it is echoed, and written.)
     for secret in ("pg-secret-1", "aws-secret-2", "sf-secret-3", "seeded-secret-"):

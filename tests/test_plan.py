@@ -553,6 +553,10 @@ def test_the_transcript_in_deploying_md_is_what_the_tool_prints_today():
     shown = [b.split("```", 1)[0].strip() for b in doc.split("```console\n")[1:]]
     ran = ["$ " + b.strip() for b in ("\n" + out.stdout).split("\n$ ")[1:]]
     assert shown == ran
+    # The README's "Deleting" example is the demo's prune, as printed today.
+    readme = (ROOT / "README.md").read_text().split("## Deleting\n", 1)[1].split("\n## ", 1)[0]
+    (example,) = [b.split("```", 1)[0].strip() for b in readme.split("```console\n")[1:]]
+    assert example in ran
     for secret in (*SECRETS.values(), "pg-secret", "pg-rotated", "aws-secret", "sf-secret"):
         assert secret not in out.stdout
 
