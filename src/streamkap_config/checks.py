@@ -20,11 +20,12 @@ from typing import Any, NamedTuple
 
 from .definitions import ConnectorDefinition, Property
 from .document import YAML11_BOOLEAN_WORDS
+from .hints import near_value
 from .issues import QUOTE_HINT, describe_value
 from .keys import Ambiguous, KeyIndex
 from .records import field, record
 
-__all__ = ["Check", "Checker", "Problem", "Step", "near_value"]
+__all__ = ["Check", "Checker", "Problem", "Step"]
 
 _INT_TEXT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9]{1,20}$")
@@ -32,17 +33,6 @@ _LEADING_ZERO = re.compile(r"^[-+]?0[0-9]{1,20}$")
 
 Problem = tuple[str, str, str | None]
 Check = Callable[[Any, bool], tuple[Any, Problem | None]]
-
-
-def near_value(value: str, allowed: Iterable[Any]) -> str | None:
-    options = [a for a in allowed if isinstance(a, str)]
-    for a in options:
-        if a.lower() == value.lower():
-            return a
-    import difflib  # only on a miss
-
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 def _quoted(value: Any) -> str:

@@ -17,7 +17,7 @@ from .keys import Ambiguous, flatten
 from .refs import has_reference, literal_text, unclosed_reference
 
 if TYPE_CHECKING:
-    from .validate import Mode
+    from .result import Mode
 
 __all__ = ["check_config"]
 

@@ -110,7 +110,7 @@ def _located(path: str | None, issue: Issue) -> str:
     text = issue.format()
     if path is None:
         return text
-    from .report import printable
+    from .text import printable
 
     where = f"{printable(path)}:" if issue.line is not None else f"{printable(path)}: "
     return where + text

@@ -30,7 +30,7 @@ from .kinds import PIPELINE
 from .records import record
 
 if TYPE_CHECKING:
-    from .validate import ValidationResult
+    from .result import ValidationResult
 
 __all__ = ["PIPELINE_FIELDS", "Reference", "check_pipeline", "references"]
 
@@ -108,14 +108,15 @@ def references(data: Mapping[str, Any]) -> list[Reference]:
 
 def check_pipeline(run: Collector, data: Mapping[str, Any]) -> ValidationResult:
     """The checks a pipeline document gets alone; returns its ValidationResult."""
-    from .validate import ValidationResult, _did_you_mean
+    from .hints import did_you_mean
+    from .result import ValidationResult
 
     def bad(tokens: Tokens, text: str, hint: str | None = None, at_key: bool = False) -> None:
         run.add("envelope", "error", tokens, text, hint=hint, at_key=at_key)
 
     for key in data:
         if key not in PIPELINE_FIELDS:
-            hint = _did_you_mean(str(key), PIPELINE_FIELDS)
+            hint = did_you_mean(str(key), PIPELINE_FIELDS)
             bad((str(key),), "unknown field", hint, at_key=True)
     name = data.get("name")
     if "name" not in data:
@@ -123,7 +124,7 @@ def check_pipeline(run: Collector, data: Mapping[str, Any]) -> ValidationResult:
     elif not isinstance(name, str) or not name.strip():
         bad(("name",), f"expected a non-empty string, got {describe_value(name)}")
     else:
-        from .validate import check_name_is_literal
+        from .result import check_name_is_literal
 
         check_name_is_literal(run, name)
     for field in ("source", "destination"):
@@ -179,7 +180,7 @@ def _check_regex(run: Collector, value: Any, tokens: Tokens) -> None:
 
 
 def _check_reference(run: Collector, kind: str, value: Any, tokens: Tokens) -> None:
-    from .validate import _did_you_mean
+    from .hints import did_you_mean
 
     def bad(where: Tokens, text: str, hint: str | None = None, at_key: bool = False) -> None:
         run.add("envelope", "error", where, text, hint=hint, at_key=at_key)
@@ -190,7 +191,7 @@ def _check_reference(run: Collector, kind: str, value: Any, tokens: Tokens) -> N
     allowed = _REFERENCE_FIELDS[kind]
     for key in value:
         if key not in allowed:
-            hint = _did_you_mean(str(key), allowed) or f"it holds {', '.join(allowed)}"
+            hint = did_you_mean(str(key), allowed) or f"it holds {', '.join(allowed)}"
             bad((*tokens, str(key)), "unknown field", hint, at_key=True)
     noun = "transform" if kind == AUTO_DISCOVERY else kind
     if "name" not in value and "id" not in value:

@@ -190,7 +190,7 @@ _GREEN, _YELLOW, _RED, _DIM, _RESET = "\033[32m", "\033[33m", "\033[31m", "\033[
 def printable(text: str) -> str:
     """Names, ids and reasons from files and servers, control characters escaped: a name
     holding a line break cannot forge a line of the plan."""
-    from .report import printable as escape
+    from .text import printable as escape
 
     return escape(text)
 

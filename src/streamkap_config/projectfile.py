@@ -209,7 +209,7 @@ class ProjectFile:
         found = self.environments.get(name)
         if found is not None:
             return found
-        from .checks import near_value
+        from .hints import near_value
 
         known = ", ".join(sorted(self.environments)) or "none"
         near = near_value(name, self.environments)
@@ -437,7 +437,7 @@ def _globs(
 def _unknown(
     data: dict[str, Any], allowed: tuple[str, ...], tokens: tuple[str, ...], problem: Any
 ) -> None:
-    from .checks import near_value
+    from .hints import near_value
 
     for key in data:
         if key in allowed:

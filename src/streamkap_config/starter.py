@@ -85,7 +85,7 @@ def _value(code: str, prop: Property) -> str:
 
 
 def _comment(text: str, indent: str) -> list[str]:
-    from .report import plain_text
+    from .text import plain_text
 
     plain = plain_text(text).strip()
     if not plain:

@@ -77,7 +77,7 @@ class StatusRow:
         }
 
     def format(self) -> str:
-        from .report import printable
+        from .text import printable
 
         if not self.live:
             return f"missing {self.kind} {printable(self.name)}: not live"

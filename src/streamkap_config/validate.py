@@ -20,23 +20,21 @@ times faster and gives positioned, readable issues.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .api import CREATED_FROM, DESIRED_STATES
-from .checks import Checker, near_value
+from .checks import Checker
 from .configs import check_config
 from .document import Document, Tokens
 from .errors import SchemaUnavailableError
-from .issues import Collector, Issue, describe_value
+from .hints import did_you_mean
+from .issues import Collector, describe_value
 from .kinds import KIND_NAMES, KINDS, PIPELINE, Kind
-from .records import field, record, replace
+from .result import Mode, SchemaSource, ValidationResult, as_document, check_name_is_literal
 
 if TYPE_CHECKING:
-    from .bundle import SchemaVersion
-    from .definitions import ConnectorDefinition
-    from .payload import Body
+    pass
 
 __all__ = [
     "Mode",
@@ -50,93 +48,7 @@ __all__ = [
     "validate_transform",
 ]
 
-Mode = Literal["create", "update"]
 _CODE_FIELDS = frozenset(k.code_field for k in KINDS.values())
-
-
-class SchemaSource(Protocol):
-    """Anything that hands out schema versions by connector code.
-
-    A ``Mapping[str, SchemaVersion]`` (such as :func:`bundled_schemas`) or a
-    :class:`~streamkap_config.SchemaCache`. ``get`` returns None for a
-    connector it does not know and may raise ``SchemaUnavailableError``. A
-    source that also has ``for_kind(kind)`` (both of those do) serves every
-    kind; a plain mapping serves whatever kind is being validated.
-    """
-
-    def get(self, code: str) -> SchemaVersion | None: ...
-
-    def __iter__(self) -> Iterator[str]: ...
-
-
-@record(frozen=True)
-class ValidationResult:
-    """The outcome of :func:`validate_document`.
-
-    ``ok`` is true when there is no error (warnings allowed). ``kind`` is the
-    document's kind and ``connector`` its connector code (its transform type
-    for a transform). ``payload`` is the request body model of a valid
-    document as written (built on first access), else None. Its
-    ``${env:NAME}`` references and ``$${`` escapes are **not** resolved: do not
-    send it; :func:`~streamkap_config.build_payload` gives the body to send.
-    """
-
-    ok: bool
-    issues: tuple[Issue, ...]
-    connector: str | None
-    schema_version: str | None
-    kind: str = "source"
-    _body: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
-    _checker: Checker | None = field(default=None, repr=False, compare=False)
-    # Canonical key -> where the user wrote it, for issues found after validation.
-    _where: Mapping[str, Tokens] = field(default_factory=dict, repr=False, compare=False)
-    # The config with canonical keys as far as it could be read, valid or not.
-    _config: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
-
-    def with_issues(self, extra: Iterable[Issue]) -> ValidationResult:
-        """This result with more issues (found across documents); an error makes it not ok."""
-        issues = Collector.merge(self.issues, extra)
-        ok = not any(i.severity == "error" for i in issues)
-        return replace(self, ok=ok, issues=issues, _body=self._body if ok else None)
-
-    @property
-    def definition(self) -> ConnectorDefinition | None:
-        """The connector definition the document was checked against (None: none found)."""
-        return self._checker.definition if self._checker is not None else None
-
-    @property
-    def checked_body(self) -> Mapping[str, Any] | None:
-        """The body of a valid document with canonical keys (references unresolved)."""
-        return self._body
-
-    @property
-    def readable_config(self) -> Mapping[str, Any] | None:
-        """The config with canonical keys, also of an invalid document (as far as its
-        keys could be read): what checks of one key, like a source's include list, need
-        while other keys have errors."""
-        return self._body["config"] if self._body is not None else self._config
-
-    @property
-    def errors(self) -> tuple[Issue, ...]:
-        return tuple(i for i in self.issues if i.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Issue, ...]:
-        return tuple(i for i in self.issues if i.severity == "warning")
-
-    @cached_property
-    def payload(self) -> Body | None:
-        if not self.ok or self._body is None or self._checker is None:
-            return None
-        from .payload import make_body
-
-        return make_body(self.kind, self._body, self._checker.secret_keys)
-
-
-def _as_document(document: Any) -> Document:
-    if isinstance(document, Document):
-        return document
-    return Document(data=document)
 
 
 def _schemas_of(schemas: SchemaSource | None, kind: str) -> SchemaSource:
@@ -184,7 +96,7 @@ def validate_document(
     snapshot). ``connector`` names the connector (transform type) of a bare
     config mapping; a document naming another is an ``envelope`` error.
     """
-    doc = _as_document(document)
+    doc = as_document(document)
     run = Collector(doc)
     run.issues.extend(doc.issues)
     data = doc.data
@@ -316,7 +228,7 @@ def _kind_of(run: Collector, data: Mapping[str, Any], given: str | None) -> str:
             "error",
             ("kind",),
             f"{describe_value(declared)} is not a kind (one of {', '.join(KIND_NAMES)})",
-            hint=_did_you_mean(declared, KIND_NAMES),
+            hint=did_you_mean(declared, KIND_NAMES),
         )
         declared = None
     if given is not None and declared is not None and declared != given:
@@ -328,11 +240,6 @@ def _kind_of(run: Collector, data: Mapping[str, Any], given: str | None) -> str:
             hint=f"move it under {declared}s:, or remove kind:",
         )
     return str(given or declared or "source")
-
-
-def _did_you_mean(value: Any, allowed: Iterable[str]) -> str | None:
-    near = near_value(value, allowed) if isinstance(value, str) else None
-    return f'did you mean "{near}"?' if near else None
 
 
 def _unknown_code(
@@ -390,38 +297,13 @@ def _result(
     )
 
 
-def check_name_is_literal(run: Collector, name: str) -> None:
-    """A name is an object's identity for plan and apply: it is written, never read."""
-    from .refs import has_reference
-
-    if name == "<name>":
-        run.add(
-            "envelope",
-            "error",
-            ("name",),
-            "name: <name> is a placeholder of `streamkap-config new`",
-            hint="write the name of the object",
-        )
-        return
-
-    if has_reference(name):
-        run.add(
-            "envelope",
-            "error",
-            ("name",),
-            "a name may not hold a ${env:...} reference: plan finds live objects by the "
-            "name as written, so every run would create the object again",
-            hint="write the name itself",
-        )
-
-
 def _check_envelope(
     run: Collector, spec: Kind, data: Mapping[str, Any], override: str | None, mode: Mode
 ) -> str | None:
     allowed = (*spec.envelope_fields, "kind")
     for key in data:
         if key not in allowed:
-            hint = _did_you_mean(str(key), allowed) or "config keys belong under config"
+            hint = did_you_mean(str(key), allowed) or "config keys belong under config"
             if key in _CODE_FIELDS and spec.code_field != key:
                 hint = f"a {spec.name} names its {spec.label} in {spec.code_field}:"
             run.add("envelope", "error", (str(key),), "unknown field", hint=hint, at_key=True)
@@ -484,7 +366,7 @@ def _check_envelope(
                 "error",
                 (field_name,),
                 f"{describe_value(value)} is not one of {', '.join(choices)}",
-                hint=_did_you_mean(value, choices),
+                hint=did_you_mean(value, choices),
             )
     kc = data.get("kc_cluster_id")
     if "kc_cluster_id" in spec.fields and kc is not None and (not isinstance(kc, str) or not kc):

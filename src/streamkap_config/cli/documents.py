@@ -97,7 +97,7 @@ def _run_validate(args: argparse.Namespace) -> int:
         warnings.extend(result.warnings)
     for notice in schemas.notices():
         _err(notice)
-    from ..report import printable
+    from ..text import printable
 
     for warning in warnings:
         _err(f"warning: {printable(warning)}")

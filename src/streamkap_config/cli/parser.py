@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .. import __version__
+from ..version import __version__
 
 if TYPE_CHECKING:
     pass

@@ -201,7 +201,7 @@ def _show(cache: SchemaCache, args: argparse.Namespace) -> int:
         if p.conditions:
             out.append(f"  applies when: {' and '.join(c.describe() for c in p.conditions)}")
         if p.description:
-            from ..report import plain_text
+            from ..text import plain_text
 
             described = plain_text(p.description)
             out.extend(textwrap.wrap(described, 88, initial_indent="  ", subsequent_indent="  "))
