@@ -64,7 +64,7 @@ class ApiServer(LocalServer):
         props = json.loads(json.dumps(props))
         props[0]["description"] = description
         definitions[code] = {display: props}
-        from streamkap_config.definitions import definition_version
+        from streamkap_config.schemas.definitions import definition_version
 
         self.version_of[kind][code] = definition_version(definitions[code])
 

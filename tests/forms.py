@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from strategies import nest
-from streamkap_config.definitions import ConnectorDefinition, strip_suffix
+from streamkap_config.schemas.definitions import ConnectorDefinition, strip_suffix
 
 
 def dotted(defn: ConnectorDefinition, config: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from strategies import GeneratedConfig, gate_names
-from streamkap_config.definitions import Property
+from streamkap_config.schemas.definitions import Property
 
 
 @dataclass

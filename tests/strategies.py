@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from streamkap_config.capture import INCLUDE_KEYS
-from streamkap_config.definitions import ConnectorDefinition, Property, parse_definitions
+from streamkap_config.core.capture import INCLUDE_KEYS
+from streamkap_config.schemas.definitions import ConnectorDefinition, Property, parse_definitions
 
 NAMESPACES = ("database", "ssh", "snapshot.read", "topic", "transforms.unwrap", "heartbeat")
 SECRET_PREFIX = "sekret-"

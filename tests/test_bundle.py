@@ -10,9 +10,9 @@ import pytest
 
 from conftest import ROOT
 from streamkap_config import SchemaVersion, bundled_schemas
-from streamkap_config.bundle import BundledSchemas, render_snapshot
-from streamkap_config.definitions import parse_definitions
-from streamkap_config.errors import SchemaUnavailableError
+from streamkap_config.core.errors import SchemaUnavailableError
+from streamkap_config.schemas.bundle import BundledSchemas, render_snapshot
+from streamkap_config.schemas.definitions import parse_definitions
 
 EXPECTED = {
     "alloydb": "AlloyDB",

@@ -13,9 +13,9 @@ import pytest
 from apiserver import ApiServer
 from conftest import ROOT
 from streamkap_config import SchemaCache, bundled_schemas, validate_source
-from streamkap_config.cache import LOCK_FILE, LockFile, find_lock
-from streamkap_config.client import StreamkapClient
-from streamkap_config.errors import CacheError, SchemaUnavailableError
+from streamkap_config.core.errors import CacheError, SchemaUnavailableError
+from streamkap_config.remote.client import StreamkapClient
+from streamkap_config.schemas.cache import LOCK_FILE, LockFile, find_lock
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def breaking_change(server: ApiServer, code: str = "kafkadirect") -> None:
                 p["value"].pop("default", None)
             break
     server.definitions[code] = {display: props}
-    from streamkap_config.definitions import definition_version
+    from streamkap_config.schemas.definitions import definition_version
 
     server.versions[code] = definition_version(server.definitions[code])
 
@@ -239,7 +239,7 @@ def test_unwritable_cache_is_a_clear_error(server, tmp_path):
 _PULLER = """
 import sys
 from streamkap_config import SchemaCache
-from streamkap_config.client import StreamkapClient
+from streamkap_config.remote.client import StreamkapClient
 client = StreamkapClient(sys.argv[2], token="static-token", timeout=5, backoff=0.05)
 results = SchemaCache(sys.argv[1]).pull(sys.argv[3:], client=client, concurrency=4)
 bad = [r for r in results if r.status == "error"]
@@ -360,7 +360,7 @@ def test_a_tampered_file_that_stays_valid_json_fails_its_sha256(server, tmp_path
 
 
 def test_writes_replace_the_file_so_an_open_reader_keeps_the_whole_old_one(tmp_path):
-    from streamkap_config.storage import atomic_write
+    from streamkap_config.schemas.storage import atomic_write
 
     target = tmp_path / "f.json"
     old = b'{"version": "' + b"a" * 10_000 + b'"}'
@@ -409,7 +409,7 @@ def test_a_schema_from_another_generator_is_regenerated(server, tmp_path):
 
 
 def test_a_schema_file_that_is_not_an_object_is_ignored(server, tmp_path):
-    from streamkap_config.bundle import sha256_hex
+    from streamkap_config.schemas.bundle import sha256_hex
 
     cache = SchemaCache(tmp_path)
     (r,) = cache.pull(["s3"], client=api(server))

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from apiserver import ApiServer
 from conftest import ROOT
 from streamkap_config import KINDS, bundled_schemas
-from streamkap_config.editor import combined_schema, editor_schema
+from streamkap_config.schemas.editor import combined_schema, editor_schema
 
 EXAMPLES = ROOT / "examples"
 BIN = Path(sys.executable).parent
@@ -469,7 +469,7 @@ def test_every_option_and_positional_has_help_and_offline_commands_take_no_api_u
         ("schemas", "diff"),
         ("schemas", "export"),
     ]
-    from streamkap_config.cli import _build_parser, _validate_parser
+    from streamkap_config.cli import build_parser, validate_parser
 
     def actions(parser, path):
         for words in path:
@@ -478,14 +478,14 @@ def test_every_option_and_positional_has_help_and_offline_commands_take_no_api_u
         return parser, [a for a in parser._actions if a.__class__.__name__ != "_HelpAction"]
 
     for path in commands:
-        _, found = actions(_build_parser(), path)
+        _, found = actions(build_parser(), path)
         for action in found:
             assert action.help, f"{' '.join(path)}: {action.dest} has no help"
             if action.metavar and "CODE" in str(action.metavar).upper():
                 assert action.metavar == "CODE"
         has_api = any("--api-url" in a.option_strings for a in found)
         assert has_api == (path == ("schemas", "pull")), path
-    for action in _validate_parser()._actions:
+    for action in validate_parser()._actions:
         assert action.help
 
 

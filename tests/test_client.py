@@ -5,8 +5,9 @@ import logging
 import pytest
 
 from apiserver import CLIENT_ID, SECRET, ApiServer
-from streamkap_config.client import StreamkapClient
-from streamkap_config.errors import ApiError, StreamkapConfigError
+from streamkap_config.core.errors import ApiError, StreamkapConfigError
+from streamkap_config.remote.client import StreamkapClient
+from streamkap_config.schemas.cache import connector_definitions
 
 
 @pytest.fixture
@@ -99,13 +100,13 @@ def test_retries_are_bounded(server):
 def test_retry_after_is_honoured(server, caplog):
     server.faults = ["429", "429"]
     server.retry_after = "0.25"
-    with caplog.at_level("INFO", logger="streamkap_config.client"):
+    with caplog.at_level("INFO", logger="streamkap_config.remote.client"):
         client(server).get_connectors("mysql")
     waits = [r.getMessage() for r in caplog.records if "-> 429" in r.getMessage()]
     assert len(waits) == 2 and all(w.endswith("in 0.25s") for w in waits)
     server.faults = ["429"]
     server.retry_after = "999"  # capped by max_retry_after
-    with caplog.at_level("INFO", logger="streamkap_config.client"):
+    with caplog.at_level("INFO", logger="streamkap_config.remote.client"):
         client(server, max_retry_after=0.1).get_connectors("mysql")
     assert caplog.records[-1].getMessage().endswith("in 0.10s")
 
@@ -167,7 +168,7 @@ def test_from_env(monkeypatch, server):
     monkeypatch.setenv("STREAMKAP_TOKEN", "static-token")
     with StreamkapClient.from_env() as c:
         assert c.base_url == server.url
-        assert [d.code for d in c.connector_definitions("s3")] == ["s3"]
+        assert [d.code for d in connector_definitions(c, "s3")] == ["s3"]
 
 
 def test_a_stopped_test_server_leaves_no_handler_thread_behind():

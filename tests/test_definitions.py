@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 
 from strategies import raw_definitions
-from streamkap_config.definitions import (
+from streamkap_config.core.errors import DefinitionError
+from streamkap_config.schemas.definitions import (
     CONTROLS,
     Condition,
     definition_version,
     parse_definitions,
 )
-from streamkap_config.errors import DefinitionError
 
 
 def prop(name: str, control: str = "text", **extra: object) -> dict:

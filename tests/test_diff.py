@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from streamkap_config.definitions import parse_definitions
-from streamkap_config.diff import diff_definitions
+from streamkap_config.schemas.definitions import parse_definitions
+from streamkap_config.schemas.diff import diff_definitions
 
 
 def defn(*props: dict) -> object:

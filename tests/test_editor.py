@@ -16,7 +16,7 @@ from jsonschema import Draft7Validator
 
 from conftest import ROOT
 from streamkap_config import KINDS, bundled_schemas
-from streamkap_config.editor import combined_schema, editor_schema
+from streamkap_config.schemas.editor import combined_schema, editor_schema
 
 EXAMPLES = ROOT / "examples"
 PG = yaml.safe_load((EXAMPLES / "postgresql.source.yaml").read_text())

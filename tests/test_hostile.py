@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from apiserver import SECRET, ApiServer
 from conftest import ROOT
 from streamkap_config import SchemaCache, validate_document
-from streamkap_config.client import StreamkapClient
-from streamkap_config.errors import ApiError, CacheError, StreamkapConfigError
+from streamkap_config.core.errors import ApiError, CacheError, StreamkapConfigError
 from streamkap_config.loaders import Limits, iter_files, load_text
+from streamkap_config.remote.client import StreamkapClient
 
 BIN = Path(sys.executable).parent
 EXAMPLE = ROOT / "examples" / "dynamodb.source.yaml"
@@ -361,8 +361,8 @@ def test_a_pull_has_a_deadline_for_all_its_requests(tmp_path):
 
 PEAK = """
 import resource, sys
-from streamkap_config.client import StreamkapClient
-from streamkap_config.errors import ApiError
+from streamkap_config.remote.client import StreamkapClient
+from streamkap_config.core.errors import ApiError
 client = StreamkapClient(sys.argv[1], token="static-token", retries=0)
 try:
     client.get_connectors("s3")

@@ -11,8 +11,8 @@ import pytest
 
 from emulator import TOKEN, running
 from streamkap_config import validate_document, validate_project
-from streamkap_config.client import StreamkapClient, _snippet, scrub
-from streamkap_config.plan import apply, plan
+from streamkap_config.deploy.plan import apply, plan
+from streamkap_config.remote.client import StreamkapClient, _snippet, scrub
 
 TOKEN_TEXT = "tok/ABC+DEFGHIJKL"
 
@@ -138,7 +138,7 @@ class TestIncludeLists:
     def test_a_pattern_that_runs_out_of_time_makes_a_warning_not_a_verdict(
         self, tmp_path, monkeypatch
     ):
-        import streamkap_config.capture as capture
+        import streamkap_config.core.capture as capture
 
         monkeypatch.setattr(capture, "MATCH_SECONDS", 1e-9)
         capture.parse_include_list.cache_clear()
@@ -311,7 +311,7 @@ class TestOptionsAndSmallThings:
         assert out.returncode == 2 and "is a directory, not a file" in out.stdout
 
     def test_a_nan_from_the_server_keeps_the_plan_json_valid(self):
-        from streamkap_config.plan import Change, KeyChange, Plan
+        from streamkap_config.deploy.plan import Change, KeyChange, Plan
 
         the_plan = Plan(
             (Change("source", "s", "update", "s1", (KeyChange("k", float("nan"), "1"),)),)
@@ -323,7 +323,7 @@ class TestOptionsAndSmallThings:
     def test_a_temp_file_sweep_never_follows_a_linked_folder(self, tmp_path):
         import os
 
-        from streamkap_config.cache import _sweep
+        from streamkap_config.schemas.cache.store import _sweep
 
         target = tmp_path / "elsewhere"
         target.mkdir()
@@ -338,7 +338,7 @@ class TestOptionsAndSmallThings:
         assert not old.exists()
 
     def test_a_long_retry_after_names_the_wait_and_the_deadline(self):
-        from streamkap_config.errors import ApiError
+        from streamkap_config.core.errors import ApiError
 
         client = StreamkapClient("http://127.0.0.1:9", token="t", deadline=60)
         with pytest.raises(
@@ -353,7 +353,7 @@ class TestEchoes:
         from conftest import ROOT
 
         root = ROOT / "examples" / "project"
-        from streamkap_config.project import project_files
+        from streamkap_config.project.validate import project_files
 
         env = {
             "PG_PASSWORD": "a",

@@ -12,9 +12,9 @@ import pytest
 from conftest import EXAMPLE_SECRETS, ROOT
 from emulator import TOKEN, running
 from streamkap_config import validate_project
-from streamkap_config.client import StreamkapClient
-from streamkap_config.plan import apply, plan
-from streamkap_config.project import project_files
+from streamkap_config.deploy.plan import apply, plan
+from streamkap_config.project.validate import project_files
+from streamkap_config.remote.client import StreamkapClient
 
 BIN = Path(sys.executable).parent
 PROJECT = ROOT / "examples" / "project"

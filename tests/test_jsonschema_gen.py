@@ -11,8 +11,8 @@ from jsonschema import Draft202012Validator
 from mutations import mutations
 from strategies import definitions, raw_definitions, valid_configs
 from streamkap_config import bundled_schemas
-from streamkap_config.definitions import parse_definitions
-from streamkap_config.jsonschema_gen import (
+from streamkap_config.schemas.definitions import parse_definitions
+from streamkap_config.schemas.jsonschema_gen import (
     ENVELOPE_ID,
     GENERATOR_VERSION,
     config_schema,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from streamkap_config import bundled_schemas, validate_source
-from streamkap_config.keys import KeyIndex, flatten
+from streamkap_config.validation.keys import KeyIndex, flatten
 
 
 def index(code: str = "postgresql") -> KeyIndex:

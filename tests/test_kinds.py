@@ -21,8 +21,8 @@ from streamkap_config import (
     validate_source,
     validate_transform,
 )
-from streamkap_config.client import StreamkapClient
 from streamkap_config.loaders import load_text
+from streamkap_config.remote.client import StreamkapClient
 
 SNOWFLAKE = {
     "kind": "destination",
@@ -238,7 +238,7 @@ def test_destinations_are_pulled_from_their_own_endpoint_with_etags(tmp_path):
 
 
 def test_transforms_are_bundled_only(tmp_path):
-    from streamkap_config.errors import CacheError
+    from streamkap_config.core.errors import CacheError
 
     with pytest.raises(CacheError, match="bundled only"):
         SchemaCache(tmp_path).for_kind("transform").pull(["map_filter"])

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-import streamkap_config.client as client_module
+import streamkap_config.remote.client as client_module
 from httptest import JsonHandler, LocalServer
-from streamkap_config.client import StreamkapClient
-from streamkap_config.errors import ApiError, StreamkapConfigError
+from streamkap_config.core.errors import ApiError, StreamkapConfigError
+from streamkap_config.remote.client import StreamkapClient
 
 Pages = Callable[[int, int], tuple[list[dict[str, Any]], dict[str, Any]]]
 

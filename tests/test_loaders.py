@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamkap_config import validate_source
-from streamkap_config.errors import LoadError
+from streamkap_config.core.errors import LoadError
 from streamkap_config.loaders import Limits, iter_files, load_file, load_text
 
 PG_YAML = """\
@@ -143,7 +143,7 @@ def test_yaml_loader_reads_what_safe_dump_writes(value):
     def agrees(v: object) -> bool:
         return not isinstance(v, str) or not v or _plain_scalar(v)[0] == v
 
-    from streamkap_config.kinds import LIST_KEYS
+    from streamkap_config.core.kinds import LIST_KEYS
 
     # A mapping holding a list key (sources:, pipelines: ...) is a file of lists instead.
     value = {k: v for k, v in value.items() if k not in LIST_KEYS and agrees(k)}

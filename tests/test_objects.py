@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from emulator import DEVELOPMENT_TAG, TOKEN, running
-from streamkap_config.client import StreamkapClient
-from streamkap_config.errors import ApiError
-from streamkap_config.resources import Destination, Pipeline, Source, unwrap
+from streamkap_config.core.errors import ApiError
+from streamkap_config.remote.client import StreamkapClient
+from streamkap_config.remote.resources import Destination, Pipeline, Source, unwrap
 
 SOURCE = {
     "name": "orders",
@@ -230,7 +230,7 @@ def test_answers_are_read_tolerantly():
 
 def test_an_unknown_kind_or_a_malformed_answer_is_an_error(api):
     emulator, client = api
-    from streamkap_config.errors import StreamkapConfigError
+    from streamkap_config.core.errors import StreamkapConfigError
 
     with pytest.raises(StreamkapConfigError, match="unknown kind"):
         client.list("widget")

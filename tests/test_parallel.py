@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from streamkap_config import bundled_schemas, validate_project
-from streamkap_config.parallel import MIN_PER_JOB, default_jobs, forked_map
+from streamkap_config.core.parallel import MIN_PER_JOB, default_jobs, forked_map
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -93,7 +93,7 @@ def test_no_fork_while_another_thread_runs_or_for_few_items():
 @pytest.fixture
 def forked(monkeypatch) -> list[int]:
     """The pids of the workers forked_map starts (the real fork; the pid is noted)."""
-    import streamkap_config.parallel as parallel
+    import streamkap_config.core.parallel as parallel
 
     pids: list[int] = []
     real_fork = parallel._fork
@@ -130,7 +130,7 @@ def test_a_failure_in_the_parent_leaves_no_worker_behind(forked):
 
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_an_interruption_while_collecting_leaves_no_worker_behind(forked, monkeypatch, when):
-    import streamkap_config.parallel as parallel
+    import streamkap_config.core.parallel as parallel
 
     real_collect = parallel._collect
 

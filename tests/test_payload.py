@@ -13,7 +13,7 @@ from streamkap_config import (
     CreateTransformRequest,
     build_payload,
 )
-from streamkap_config.payload import MASK, make_body
+from streamkap_config.deploy.payload import MASK, make_body
 
 
 def test_a_body_built_by_hand_masks_the_connectors_secrets_and_secret_looking_keys():
@@ -91,7 +91,7 @@ def test_an_envelope_reference_resolving_to_nothing_fails_the_model():
 
 
 def test_a_bare_config_has_no_body_to_build():
-    from streamkap_config.document import Document
+    from streamkap_config.core.document import Document
 
     config = {"topic.prefix": "p", "topic.include.list": "t"}
     doc = Document(data=config, bare=True, connector="kafkadirect")

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from conftest import EXAMPLE_SECRETS, ROOT
 from emulator import DEVELOPMENT_TAG, TOKEN, running
 from streamkap_config import validate_project
-from streamkap_config.client import StreamkapClient
-from streamkap_config.plan import apply, plan
-from streamkap_config.project import project_files
+from streamkap_config.deploy.plan import apply, plan
+from streamkap_config.project.validate import project_files
+from streamkap_config.remote.client import StreamkapClient
 
 PROJECT = ROOT / "examples" / "project"
 BIN = Path(sys.executable).parent
@@ -101,7 +101,7 @@ def test_a_set_once_change_is_blocked(tmp_path):
         blocked = plan(project(copy), client)
         (change,) = [c for c in blocked.changes if c.action == "blocked"]
         assert change.blocked_by == ("ingestion.mode",)
-        from streamkap_config.errors import StreamkapConfigError
+        from streamkap_config.core.errors import StreamkapConfigError
 
         with pytest.raises(StreamkapConfigError, match="skip-blocked"):
             apply(blocked, client)
@@ -417,7 +417,7 @@ def copy_of(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("whole", [True, False])
 def test_an_exact_name_on_page_two_of_a_partial_match_is_found_not_created(whole, monkeypatch):
-    import streamkap_config.plan as planning
+    import streamkap_config.deploy.plan as planning
 
     if not whole:  # the kind is too large to list whole: each document is looked up
         monkeypatch.setattr(planning, "WHOLE_KIND_PAGES", 1)

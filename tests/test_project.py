@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from streamkap_config import ConfigValidationError, build_payload, validate_project
-from streamkap_config.capture import IncludeList, captured_by, split_list
-from streamkap_config.project import is_streamkap_file, project_files, project_root
+from streamkap_config.core.capture import IncludeList, captured_by, split_list
+from streamkap_config.project.validate import is_streamkap_file, project_files, project_root
 
 EXAMPLES = ROOT / "examples"
 BIN = Path(sys.executable).parent

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from emulator import TOKEN, running
-from streamkap_config.errors import StreamkapConfigError
-from streamkap_config.projectfile import Ownership, ProjectFileError, read_project_file
+from streamkap_config.core.errors import StreamkapConfigError
+from streamkap_config.project.settings import Ownership, ProjectFileError, read_project_file
 from test_repositories import LAKE, PIPELINE, SOURCE, repo, run
 
 API = {"STREAMKAP_TOKEN": TOKEN}
@@ -267,9 +267,9 @@ def test_a_delete_of_an_object_already_gone_is_done(tmp_path):
         deployed(emulator, root)
         (root / "streamkap/pipelines/orders.yaml").unlink()
         from conftest import EXAMPLE_SECRETS
-        from streamkap_config.client import StreamkapClient
-        from streamkap_config.plan import apply, plan
-        from streamkap_config.project import project_files, validate_project
+        from streamkap_config.deploy.plan import apply, plan
+        from streamkap_config.project.validate import project_files, validate_project
+        from streamkap_config.remote.client import StreamkapClient
 
         result = validate_project(
             project_files(root), root=root, project_file=read_project_file(root / "streamkap.toml")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamkap_config.issues import Issue
-from streamkap_config.records import FrozenInstanceError, field, record, replace
+from streamkap_config.core.issues import Issue
+from streamkap_config.core.records import FrozenInstanceError, field, record, replace
 
 
 @record(frozen=True)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 
 from streamkap_config import validate_document
-from streamkap_config.issues import Issue
+from streamkap_config.core.issues import Issue
 from streamkap_config.loaders import load_text
-from streamkap_config.report import FileReport, render_github, render_json, render_text
+from streamkap_config.validation.report import FileReport, render_github, render_json, render_text
 
 
 def report_of(text: str, path: str = "dir/a, b.yaml") -> FileReport:

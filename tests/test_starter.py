@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from streamkap_config import KINDS, bundled_schemas, validate_document
-from streamkap_config.starter import PLACEHOLDER, starter
+from streamkap_config.schemas.starter import PLACEHOLDER, starter
 
 BIN = Path(sys.executable).parent
 EVERY = [(kind, code) for kind in KINDS for code in sorted(bundled_schemas(kind))]

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import EXAMPLE_SECRETS, ROOT
 from emulator import TOKEN, running
-from streamkap_config.client import StreamkapClient
-from streamkap_config.status import StatusRow, tasks_of, wait
+from streamkap_config.deploy.status import StatusRow, tasks_of, wait
+from streamkap_config.remote.client import StreamkapClient
 
 BIN = Path(sys.executable).parent
 PROJECT = ROOT / "examples" / "project"
@@ -192,8 +192,8 @@ def test_a_row_is_ok_only_when_running_as_asked():
 
 
 def test_a_trace_never_quotes_what_was_sent_or_the_token():
-    from streamkap_config.resources import Source
-    from streamkap_config.status import _row
+    from streamkap_config.deploy.status import _row
+    from streamkap_config.remote.resources import Source
 
     live = Source(
         id="s1",

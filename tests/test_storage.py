@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from streamkap_config.storage import StoredFileError, atomic_write, parse_json, read_bytes
+from streamkap_config.schemas.storage import StoredFileError, atomic_write, parse_json, read_bytes
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):

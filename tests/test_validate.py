@@ -25,10 +25,10 @@ from streamkap_config import (
     validate_document,
     validate_source,
 )
-from streamkap_config.bundle import SchemaVersion
-from streamkap_config.document import Document
-from streamkap_config.issues import CODES
-from streamkap_config.jsonschema_gen import config_schema
+from streamkap_config.core.document import Document
+from streamkap_config.core.issues import CODES
+from streamkap_config.schemas.bundle import SchemaVersion
+from streamkap_config.schemas.jsonschema_gen import config_schema
 
 PG = {
     "name": "orders",
@@ -252,7 +252,7 @@ def test_not_user_settable():
             {"name": "server.id", "user_defined": False, "value": {"control": "text"}},
         ]
     }
-    from streamkap_config.definitions import parse_definitions
+    from streamkap_config.schemas.definitions import parse_definitions
 
     defn = parse_definitions(raw, code="c")[0]
     result = validate_source(
@@ -280,7 +280,7 @@ def test_readonly_key_is_a_warning_and_left_out():
 
 
 def test_ambiguous_key():
-    from streamkap_config.definitions import parse_definitions
+    from streamkap_config.schemas.definitions import parse_definitions
 
     raw = {
         "C": [
@@ -302,7 +302,7 @@ def test_mapping_as_value_when_nothing_under_it_resolves():
 
 
 def test_update_mode_and_set_once():
-    from streamkap_config.definitions import parse_definitions
+    from streamkap_config.schemas.definitions import parse_definitions
 
     raw = {
         "C": [
@@ -777,7 +777,7 @@ def test_ssh_host_is_required_only_while_ssh_is_enabled():
 
 
 def generated(*props: dict) -> dict:
-    from streamkap_config.definitions import parse_definitions
+    from streamkap_config.schemas.definitions import parse_definitions
 
     defn = parse_definitions({"Generated": list(props)}, code="generated")[0]
     return schemas_for(defn)
@@ -811,8 +811,8 @@ def test_every_item_of_a_multi_select_is_checked_against_its_allowed_values():
 
 
 def test_the_collector_reports_one_finding_once_and_keeps_distinct_ones():
-    from streamkap_config.document import Document
-    from streamkap_config.issues import Collector
+    from streamkap_config.core.document import Document
+    from streamkap_config.core.issues import Collector
 
     run = Collector(Document(data={}))
     run.add("type", "error", ("config", "a"), "expected a string", key="a")

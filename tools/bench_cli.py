@@ -96,8 +96,8 @@ MIX = (
 
 def user_shaped(config: dict[str, object], nested: bool) -> dict[str, object]:
     """A config as a user writes it: short spellings, nested on their first dot."""
-    from streamkap_config.definitions import strip_suffix
-    from streamkap_config.importer import nest_keys
+    from streamkap_config.deploy.importer import nest_keys
+    from streamkap_config.schemas.definitions import strip_suffix
 
     if not nested:
         return config
@@ -267,7 +267,7 @@ def write_project(folder: Path) -> None:
 def bench_project(root: Path, env: dict[str, str], runs: int) -> None:
     from streamkap_config import validate_document, validate_project
     from streamkap_config.loaders import load_file
-    from streamkap_config.project import project_files
+    from streamkap_config.project.validate import project_files
 
     folder = root / "project"
     write_project(folder)
@@ -294,7 +294,7 @@ def bench_project(root: Path, env: dict[str, str], runs: int) -> None:
 
 def bench_documents(root: Path, env: dict[str, str], runs: int, rng: random.Random) -> None:
     """Whole documents as users write them, against check-jsonschema with our editor schemas."""
-    from streamkap_config.editor import editor_schema
+    from streamkap_config.schemas.editor import editor_schema
 
     py = sys.executable
     checker = str(BIN / "check-jsonschema")

@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from emulator import TOKEN, running  # noqa: E402
 from streamkap_config import validate_project  # noqa: E402
-from streamkap_config.client import StreamkapClient  # noqa: E402
-from streamkap_config.plan import DEFAULT_PARALLELISM, apply, plan  # noqa: E402
-from streamkap_config.project import project_files  # noqa: E402
+from streamkap_config.deploy.plan import DEFAULT_PARALLELISM, apply, plan  # noqa: E402
+from streamkap_config.project.validate import project_files  # noqa: E402
+from streamkap_config.remote.client import StreamkapClient  # noqa: E402
 
 ENV = {
     "PG_PASSWORD": "pg",

@@ -6,7 +6,7 @@
 1. One connector, one request (the baseline), then all 25 connectors one
    request each, 16 at a time (the default): the wall time should stay within 3x a
    single request.
-2. In fresh processes: the import of streamkap_config.cache, then
+2. In fresh processes: the import of streamkap_config.schemas.cache, then
    ``SchemaCache.get("postgresql")`` on a warm cache plus the compiled
    validator (``Checker.for_definition``), timed separately. Medians.
 """
@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from apiserver import ApiServer  # noqa: E402
 from streamkap_config import SchemaCache, bundled_schemas  # noqa: E402
-from streamkap_config.client import StreamkapClient  # noqa: E402
+from streamkap_config.remote.client import StreamkapClient  # noqa: E402
 
 WARM = """
 import json, sys, time
 t0 = time.perf_counter()
-from streamkap_config.cache import SchemaCache
-from streamkap_config.validate import Checker
+from streamkap_config.schemas.cache import SchemaCache
+from streamkap_config.validation.validate import Checker
 t1 = time.perf_counter()
 version = SchemaCache(sys.argv[1]).get("postgresql")
 assert version.origin == "cache"
@@ -86,7 +86,7 @@ def main() -> None:
             gets.append(timing["get"])
         print(f"fresh process, median of {len(gets)}:")
         imported, got = statistics.median(imports) * 1000, statistics.median(gets) * 1000
-        print(f"  import streamkap_config.cache + validate: {imported:6.1f} ms")
+        print(f"  import streamkap_config.schemas.cache + validate: {imported:6.1f} ms")
         print(f"  warm SchemaCache.get + ready validator:   {got:6.1f} ms")
 
 

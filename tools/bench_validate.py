@@ -26,8 +26,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from streamkap_config import KINDS, bundled_schemas, validate_document
-from streamkap_config.definitions import Property
-from streamkap_config.keys import KeyIndex
+from streamkap_config.schemas.definitions import Property
+from streamkap_config.validation.keys import KeyIndex
 
 
 def value_for(prop: Property, rng: random.Random) -> Any:

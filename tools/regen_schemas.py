@@ -21,9 +21,10 @@ import json
 import sys
 from pathlib import Path
 
-from streamkap_config.bundle import MANIFEST, render_snapshot
-from streamkap_config.definitions import ConnectorDefinition, parse_definitions
-from streamkap_config.kinds import KINDS
+from streamkap_config.core.kinds import KINDS
+from streamkap_config.schemas.bundle import MANIFEST, render_snapshot
+from streamkap_config.schemas.cache import connector_definitions
+from streamkap_config.schemas.definitions import ConnectorDefinition, parse_definitions
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
@@ -46,20 +47,20 @@ def from_dir(folder: Path) -> list[ConnectorDefinition]:
 
 
 def from_api(base_url: str) -> list[ConnectorDefinition]:
-    from streamkap_config.client import StreamkapClient
+    from streamkap_config.remote.client import StreamkapClient
 
     defs: list[ConnectorDefinition] = []
     with StreamkapClient.from_env(base_url=base_url) as client:
         for kind in KINDS.values():
             if kind.definitions_path is not None:
-                defs.extend(client.connector_definitions(kind=kind.name))
+                defs.extend(connector_definitions(client, kind=kind.name))
     # No endpoint serves transforms: keep the bundled ones.
     defs.extend(_bundled_without_endpoint())
     return defs
 
 
 def _bundled_without_endpoint() -> list[ConnectorDefinition]:
-    from streamkap_config.bundle import bundled_schemas
+    from streamkap_config.schemas.bundle import bundled_schemas
 
     return [
         version.definition

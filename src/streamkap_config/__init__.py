@@ -16,45 +16,45 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .version import __version__ as __version__
+from .core.version import __version__ as __version__
 
 _EXPORTS = {
-    "ApiError": "errors",
-    "CacheError": "errors",
-    "ConfigValidationError": "errors",
-    "DefinitionError": "errors",
-    "LoadError": "errors",
-    "SchemaUnavailableError": "errors",
-    "StreamkapConfigError": "errors",
-    "Condition": "definitions",
-    "ConnectorDefinition": "definitions",
-    "Property": "definitions",
-    "parse_definitions": "definitions",
-    "Document": "document",
-    "SourceDocument": "document",
-    "Kind": "kinds",
-    "KINDS": "kinds",
-    "SchemaVersion": "bundle",
-    "bundled_schemas": "bundle",
-    "Issue": "issues",
-    "SchemaSource": "validate",
-    "ValidationResult": "validate",
-    "validate_document": "validate",
-    "validate_source": "validate",
-    "validate_destination": "validate",
-    "validate_transform": "validate",
-    "validate_pipeline": "validate",
-    "validate_project": "project",
-    "ProjectResult": "project",
-    "CreatePipelineRequest": "payload",
-    "Body": "payload",
-    "CreateSourceRequest": "payload",
-    "CreateDestinationRequest": "payload",
-    "CreateTransformRequest": "payload",
-    "build_payload": "payload",
-    "LockFile": "lockfile",
-    "SchemaCache": "cache",
-    "StreamkapClient": "client",
+    "ApiError": "core.errors",
+    "CacheError": "core.errors",
+    "ConfigValidationError": "core.errors",
+    "DefinitionError": "core.errors",
+    "LoadError": "core.errors",
+    "SchemaUnavailableError": "core.errors",
+    "StreamkapConfigError": "core.errors",
+    "Condition": "schemas.definitions",
+    "ConnectorDefinition": "schemas.definitions",
+    "Property": "schemas.definitions",
+    "parse_definitions": "schemas.definitions",
+    "Document": "core.document",
+    "SourceDocument": "core.document",
+    "Kind": "core.kinds",
+    "KINDS": "core.kinds",
+    "SchemaVersion": "schemas.bundle",
+    "bundled_schemas": "schemas.bundle",
+    "Issue": "core.issues",
+    "SchemaSource": "validation.validate",
+    "ValidationResult": "validation.validate",
+    "validate_document": "validation.validate",
+    "validate_source": "validation.validate",
+    "validate_destination": "validation.validate",
+    "validate_transform": "validation.validate",
+    "validate_pipeline": "validation.validate",
+    "validate_project": "project.validate",
+    "ProjectResult": "project.validate",
+    "CreatePipelineRequest": "validation.bodies",
+    "Body": "validation.bodies",
+    "CreateSourceRequest": "validation.bodies",
+    "CreateDestinationRequest": "validation.bodies",
+    "CreateTransformRequest": "validation.bodies",
+    "build_payload": "deploy.payload",
+    "LockFile": "schemas.lockfile",
+    "SchemaCache": "schemas.cache",
+    "StreamkapClient": "remote.client",
     "LoadedFile": "loaders",
     "load_file": "loaders",
     "load_text": "loaders",
@@ -103,12 +103,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .bundle import SchemaVersion, bundled_schemas
-    from .cache import SchemaCache
-    from .client import StreamkapClient
-    from .definitions import Condition, ConnectorDefinition, Property, parse_definitions
-    from .document import Document, SourceDocument
-    from .errors import (
+    from .core.document import Document, SourceDocument
+    from .core.errors import (
         ApiError,
         CacheError,
         ConfigValidationError,
@@ -117,11 +113,9 @@ if TYPE_CHECKING:
         SchemaUnavailableError,
         StreamkapConfigError,
     )
-    from .issues import Issue
-    from .kinds import KINDS, Kind
-    from .loaders import LoadedFile, load_file, load_text
-    from .lockfile import LockFile
-    from .payload import (
+    from .core.issues import Issue
+    from .core.kinds import KINDS, Kind
+    from .deploy.payload import (
         Body,
         CreateDestinationRequest,
         CreatePipelineRequest,
@@ -129,8 +123,14 @@ if TYPE_CHECKING:
         CreateTransformRequest,
         build_payload,
     )
-    from .project import ProjectResult, validate_project
-    from .validate import (
+    from .loaders import LoadedFile, load_file, load_text
+    from .project.validate import ProjectResult, validate_project
+    from .remote.client import StreamkapClient
+    from .schemas.bundle import SchemaVersion, bundled_schemas
+    from .schemas.cache import SchemaCache
+    from .schemas.definitions import Condition, ConnectorDefinition, Property, parse_definitions
+    from .schemas.lockfile import LockFile
+    from .validation.validate import (
         SchemaSource,
         ValidationResult,
         validate_destination,

@@ -13,40 +13,40 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import LoadError, SchemaUnavailableError, StreamkapConfigError
-from .common import EXIT_OK, EXIT_SCHEMA, EXIT_USAGE, KIND_CHOICES, _err
-from .parser import _build_parser, _validate_parser
+from ..core.errors import LoadError, SchemaUnavailableError, StreamkapConfigError
+from .common import EXIT_OK, EXIT_SCHEMA, EXIT_USAGE, KIND_CHOICES, err
+from .parser import build_parser, validate_parser
 
 __all__ = ["KIND_CHOICES", "console_main", "console_validate", "main", "validate_main"]
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from .deploy import _run_apply, _run_import, _run_plan, _run_status
-    from .documents import _run_payload, _run_validate
-    from .schemas import _run_new, _run_schemas
+    from .deploy import run_apply, run_import, run_plan, run_status
+    from .documents import run_payload, run_validate
+    from .schemas import run_new, run_schemas
 
     if args.command == "plan":
-        return _run_plan(args)
+        return run_plan(args)
     if args.command == "apply":
-        return _run_apply(args)
+        return run_apply(args)
     if args.command == "status":
-        return _run_status(args)
+        return run_status(args)
     if args.command == "import":
-        return _run_import(args)
+        return run_import(args)
 
     if args.command == "validate":
-        return _run_validate(args)
+        return run_validate(args)
     if args.command == "payload":
-        return _run_payload(args)
+        return run_payload(args)
     if args.command == "new":
-        return _run_new(args)
+        return run_new(args)
     if args.command == "completion":
         from argcomplete.shell_integration import shellcode
 
         names = ["streamkap-config", "streamkap-validate"]
         sys.stdout.write(shellcode(names, shell=args.shell))
         return EXIT_OK
-    return _run_schemas(args)
+    return run_schemas(args)
 
 
 def _guarded(run: Any, args: argparse.Namespace, prog: str) -> int:
@@ -56,23 +56,23 @@ def _guarded(run: Any, args: argparse.Namespace, prog: str) -> int:
     try:
         return int(run(args))
     except SchemaUnavailableError as exc:
-        _err(f"{prog}: error: {exc}")
+        err(f"{prog}: error: {exc}")
         return EXIT_SCHEMA
     except LoadError as exc:
-        _err(f"{prog}: error: {exc}")
+        err(f"{prog}: error: {exc}")
         return EXIT_USAGE
     except StreamkapConfigError as exc:
-        from ..errors import ApiError
+        from ..core.errors import ApiError
 
-        _err(f"{prog}: error: {exc}")
+        err(f"{prog}: error: {exc}")
         return EXIT_SCHEMA if isinstance(exc, ApiError) else EXIT_USAGE
     except KeyboardInterrupt:
-        _err(f"{prog}: interrupted")
+        err(f"{prog}: interrupted")
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        _err(f"{prog}: error: {exc}")
+        err(f"{prog}: error: {exc}")
         return EXIT_USAGE
 
 
@@ -98,7 +98,7 @@ def _complete(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """``streamkap-config``: validate, payload, plan, apply, new and schemas commands."""
     _tolerant_streams()
-    parser = _build_parser()
+    parser = build_parser()
     _complete(parser)
     args = parser.parse_args(argv)
     return _guarded(_dispatch, args, "streamkap-config")
@@ -106,13 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def validate_main(argv: Sequence[str] | None = None) -> int:
     """``streamkap-validate``: the standalone validator (the pre-commit entry point)."""
-    from .documents import _run_validate
+    from .documents import run_validate
 
     _tolerant_streams()
-    parser = _validate_parser()
+    parser = validate_parser()
     _complete(parser)
     args = parser.parse_args(argv)
-    return _guarded(_run_validate, args, "streamkap-validate")
+    return _guarded(run_validate, args, "streamkap-validate")
 
 
 def console_main() -> None:

@@ -8,22 +8,22 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LoadError
+from ..core.errors import LoadError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..cache import SchemaCache
     from ..loaders import Limits, LoadedFile
-    from ..projectfile import ProjectFile
-    from ..report import FileReport
+    from ..project.settings import ProjectFile
+    from ..schemas.cache import SchemaCache
+    from ..validation.report import FileReport
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_SCHEMA = 0, 1, 2, 3
 KIND_CHOICES = ("source", "destination", "transform")
 DOCUMENT_KINDS = (*KIND_CHOICES, "pipeline")  # what --kind of validate and payload take
 
 
-def _err(text: str) -> None:
+def err(text: str) -> None:
     sys.stderr.write(text.rstrip("\n") + "\n")
 
 
@@ -31,7 +31,7 @@ def _err(text: str) -> None:
 COLOR = {"mode": "auto"}
 
 
-def _color(stream: Any) -> bool:
+def use_color(stream: Any) -> bool:
     """Colour on ``stream``: ``--color always``/``never``, else on a terminal unless
     ``NO_COLOR`` is set or the terminal is dumb."""
     mode = COLOR["mode"]
@@ -42,7 +42,7 @@ def _color(stream: Any) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-class _Schemas:
+class SchemaSources:
     """One SchemaCache per lock file in effect."""
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -53,7 +53,7 @@ class _Schemas:
         self._lock_of_dir: dict[str, str | None] = {}
 
     def for_path(self, path: str | None) -> SchemaCache:
-        from ..cache import SchemaCache, find_lock
+        from ..schemas.cache import SchemaCache, find_lock
 
         lock = self.lock_arg
         if lock is None and path is not None:
@@ -79,7 +79,7 @@ class _Schemas:
         return seen
 
 
-def _limits(args: argparse.Namespace) -> Limits:
+def read_limits(args: argparse.Namespace) -> Limits:
     from ..loaders import Limits
 
     kwargs = {}
@@ -90,7 +90,9 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(**kwargs)
 
 
-def _load(path: str, limits: Limits | None, connector: str | None, kind: str | None) -> LoadedFile:
+def load_one(
+    path: str, limits: Limits | None, connector: str | None, kind: str | None
+) -> LoadedFile:
     """A file, or standard input for ``-`` (JSON when it starts with { or [, else YAML)."""
     from ..loaders import Limits, load_file, load_text
 
@@ -104,35 +106,35 @@ def _load(path: str, limits: Limits | None, connector: str | None, kind: str | N
     return load_text(data, "<stdin>", limits=limits, connector=connector, fmt=fmt, kind=kind)
 
 
-def _unreadable(path: str, exc: LoadError) -> FileReport:
-    from ..issues import Issue
-    from ..report import FileReport
+def unreadable_report(path: str, exc: LoadError) -> FileReport:
+    from ..core.issues import Issue
+    from ..validation.report import FileReport
 
     issue = Issue("parse-error", "error", f"cannot read the file: {exc.reason}")
     return FileReport(path, [issue], unreadable=True)
 
 
-def _render(reports: Sequence[FileReport], args: argparse.Namespace, stream: Any) -> None:
-    from ..report import render_github, render_json, render_text
+def render(reports: Sequence[FileReport], args: argparse.Namespace, stream: Any) -> None:
+    from ..validation.report import render_github, render_json, render_text
 
     if args.format == "json":
         stream.write(render_json(reports))
     elif args.format == "github":
         stream.write(render_github(reports))
     elif args.format == "sarif":
-        from ..report import render_sarif
+        from ..validation.report import render_sarif
 
         stream.write(render_sarif(reports))
     elif args.format == "junit":
-        from ..report import render_junit
+        from ..validation.report import render_junit
 
         stream.write(render_junit(reports))
     else:
         quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
-        stream.write(render_text(reports, color=_color(stream), quiet=quiet, verbose=verbose))
+        stream.write(render_text(reports, color=use_color(stream), quiet=quiet, verbose=verbose))
 
 
-def _exit_code(reports: Sequence[FileReport]) -> int:
+def exit_code(reports: Sequence[FileReport]) -> int:
     if any(r.unreadable for r in reports):
         return EXIT_USAGE
     issues = [i for r in reports for i in r.all_issues()]
@@ -143,20 +145,20 @@ def _exit_code(reports: Sequence[FileReport]) -> int:
     return EXIT_OK
 
 
-def _report_stream(args: argparse.Namespace) -> Any:
+def report_stream(args: argparse.Namespace) -> Any:
     # Text is for people (stderr, beside a body on stdout); json and github are for tools.
     return sys.stderr if args.format == "text" else sys.stdout
 
 
-def _names(loaded: LoadedFile) -> str:
+def names_of(loaded: LoadedFile) -> str:
     names = [d.name or f"#{n + 1} (no name)" for n, d in enumerate(loaded.documents)]
     return "documents: " + ", ".join(names) if names else "no documents"
 
 
-def _by_project(files: Sequence[str], explicit: str | None) -> list[tuple[Path | None, list[str]]]:
+def by_project(files: Sequence[str], explicit: str | None) -> list[tuple[Path | None, list[str]]]:
     """The files grouped by the project each belongs to (one group with ``--project``),
     in the order first met: a commit touching two environments checks each in its own."""
-    from ..project import project_root
+    from ..project.validate import project_root
 
     if explicit is not None:
         return [(project_root([], explicit), list(files))]
@@ -170,7 +172,7 @@ def _by_project(files: Sequence[str], explicit: str | None) -> list[tuple[Path |
     return list(groups.items()) or [(project_root([]), [])]
 
 
-def _environment_of(
+def environment_of(
     args: argparse.Namespace,
     project_file: ProjectFile | None,
     files: Sequence[str],
@@ -197,7 +199,7 @@ def _environment_of(
         (envs,) = own
         if len(envs) == 1:
             return envs[0]
-    from ..errors import StreamkapConfigError
+    from ..core.errors import StreamkapConfigError
 
     raise StreamkapConfigError(
         f"{project_file.path.name} declares environments {', '.join(names)}: pick one with "
@@ -205,7 +207,7 @@ def _environment_of(
     )
 
 
-def _duration(text: str) -> float:
+def parse_duration(text: str) -> float:
     """``10m``, ``90s``, ``1h`` or plain seconds."""
     units = {"s": 1, "m": 60, "h": 3600}
     number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")

@@ -8,25 +8,25 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigValidationError, StreamkapConfigError
+from ..core.errors import ConfigValidationError, StreamkapConfigError
 from .common import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_SCHEMA,
     EXIT_USAGE,
-    _by_project,
-    _environment_of,
-    _err,
-    _render,
-    _Schemas,
+    SchemaSources,
+    by_project,
+    environment_of,
+    err,
+    render,
 )
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..client import StreamkapClient
-    from ..plan import Plan
-    from ..project import ProjectResult
+    from ..deploy.plan import Plan
+    from ..project.validate import ProjectResult
+    from ..remote.client import StreamkapClient
 
 EXIT_CHANGES = 4  # plan --detailed-exitcode: something would change
 
@@ -38,17 +38,17 @@ def _project(args: argparse.Namespace) -> ProjectResult | None:
     environment's, when no path is given); the rest of the project is read for what
     their pipelines name.
     """
+    from ..core.paths import relative
     from ..loaders import iter_files
-    from ..paths import relative
-    from ..project import project_file_of, project_files, project_root, validate_project
+    from ..project.validate import project_file_of, project_files, project_root, validate_project
 
-    schemas = _Schemas(args)
+    schemas = SchemaSources(args)
     root: Path | None = None
     if args.paths and args.no_project:
         files = list(iter_files(args.paths))
     elif args.paths:
         files = list(iter_files(args.paths))
-        groups = _by_project(files, args.project)
+        groups = by_project(files, args.project)
         if len(groups) > 1:
             roots = ", ".join(relative(str(root)) if root else "(none)" for root, _ in groups)
             raise StreamkapConfigError(
@@ -67,7 +67,7 @@ def _project(args: argparse.Namespace) -> ProjectResult | None:
             )
         files = [relative(p) for p in project_files(root)]
     project_file = project_file_of(root)
-    environment = _environment_of(args, project_file, files, required=True)
+    environment = environment_of(args, project_file, files, required=True)
     named = [p for p in args.paths if not os.path.isdir(p)]
     result = validate_project(
         files,
@@ -85,8 +85,8 @@ def _project(args: argparse.Namespace) -> ProjectResult | None:
     if broken or not result.reports:
         if not result.reports:
             where = ", ".join(args.paths) if args.paths else relative(str(root))
-            _err("error: no Streamkap files found in " + where)
-        _render(broken, argparse.Namespace(format="text", quiet=True), sys.stderr)
+            err("error: no Streamkap files found in " + where)
+        render(broken, argparse.Namespace(format="text", quiet=True), sys.stderr)
         return None
     return result
 
@@ -94,13 +94,13 @@ def _project(args: argparse.Namespace) -> ProjectResult | None:
 def _client(args: argparse.Namespace) -> StreamkapClient:
     """A client for the account of the run's environment (its URL and credentials), else
     from ``--api-url`` and the ``STREAMKAP_*`` variables."""
-    from ..client import StreamkapClient
+    from ..remote.client import StreamkapClient
 
     environment = getattr(args, "environment", None)
     if environment is None:
         return StreamkapClient.from_env(base_url=args.api_url)
     url = args.api_url or environment.api_url or os.environ.get("STREAMKAP_API_URL")
-    from ..client import DEFAULT_API_URL
+    from ..remote.client import DEFAULT_API_URL
 
     return StreamkapClient(url or DEFAULT_API_URL, **environment.credentials())
 
@@ -109,7 +109,7 @@ def _planned(
     args: argparse.Namespace, project: ProjectResult, client: StreamkapClient
 ) -> Plan | None:
     """The plan of the project's files given, or None after saying why there is none."""
-    from ..plan import plan
+    from ..deploy.plan import plan
 
     try:
         return plan(
@@ -120,11 +120,11 @@ def _planned(
             prune=args.prune,
         )
     except ConfigValidationError as exc:
-        _err(str(exc))
+        err(str(exc))
         return None
 
 
-def _run_plan(args: argparse.Namespace) -> int:
+def run_plan(args: argparse.Namespace) -> int:
     project = _project(args)
     if project is None:
         return EXIT_INVALID  # no request was made
@@ -141,11 +141,11 @@ def _run_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_apply(args: argparse.Namespace) -> int:
-    from ..plan import apply
+def run_apply(args: argparse.Namespace) -> int:
+    from ..deploy.plan import apply
 
     if args.parallelism < 1:
-        _err(f"error: --parallelism must be at least 1, got {args.parallelism}")
+        err(f"error: --parallelism must be at least 1, got {args.parallelism}")
         return EXIT_USAGE
     project = _project(args)
     if project is None:
@@ -159,15 +159,15 @@ def _run_apply(args: argparse.Namespace) -> int:
             return EXIT_OK
         if not args.yes:
             if not sys.stdin.isatty():
-                _err("error: not applying without --yes when no terminal can confirm it")
+                err("error: not applying without --yes when no terminal can confirm it")
                 return EXIT_USAGE
             sys.stdout.write("Apply these changes? [y/N] ")
             sys.stdout.flush()
             if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-                _err("not applied")
+                err("not applied")
                 return EXIT_OK
             if not _deletes_confirmed(the_plan):
-                _err("not applied")
+                err("not applied")
                 return EXIT_OK
         try:
             result = apply(
@@ -178,7 +178,7 @@ def _run_apply(args: argparse.Namespace) -> int:
                 parallelism=args.parallelism,
             )
         except StreamkapConfigError as exc:  # blocked changes, or a reference left unset
-            _err(f"error: {exc}")
+            err(f"error: {exc}")
             return EXIT_INVALID
         sys.stdout.write(result.format())
         if not result.ok:
@@ -191,7 +191,7 @@ def _run_apply(args: argparse.Namespace) -> int:
 
 def _deletes_confirmed(the_plan: Plan) -> bool:
     """On a terminal, a second question for deletes, naming each: they cannot be undone."""
-    from ..plan import printable
+    from ..deploy.plan import printable
 
     deletes = the_plan.deletes
     if not deletes:
@@ -206,7 +206,7 @@ def _deletes_confirmed(the_plan: Plan) -> bool:
 
 def _waited(args: argparse.Namespace, client: StreamkapClient, written: list[Any]) -> int:
     """``apply --wait``: poll what was written until it settles; 0 when all run."""
-    from ..status import wait
+    from ..deploy.status import wait
 
     terminal = sys.stderr.isatty()
     said: set[str] = set()
@@ -229,20 +229,20 @@ def _waited(args: argparse.Namespace, client: StreamkapClient, written: list[Any
     failed = [r for r in rows if not r.ok]
     for row in failed:
         for trace in row.traces:
-            _err(f"  {row.kind} {row.name}: {trace}")
+            err(f"  {row.kind} {row.name}: {trace}")
     if not settled:
         waiting = ", ".join(f"{r.kind} {r.name}" for r in rows if not r.settled)
-        _err(f"error: still not settled after {args.timeout:g} s: {waiting}")
+        err(f"error: still not settled after {args.timeout:g} s: {waiting}")
         return EXIT_SCHEMA
     if failed:
-        _err("error: not running: " + ", ".join(f"{r.kind} {r.name} ({r.status})" for r in failed))
+        err("error: not running: " + ", ".join(f"{r.kind} {r.name} ({r.status})" for r in failed))
         return EXIT_SCHEMA
     return EXIT_OK
 
 
-def _run_status(args: argparse.Namespace) -> int:
+def run_status(args: argparse.Namespace) -> int:
     """``status [PATH...]``: each document's live object; 0 when every one runs as asked."""
-    from ..status import status
+    from ..deploy.status import status
 
     project = _project(args)
     if project is None:
@@ -260,27 +260,27 @@ def _run_status(args: argparse.Namespace) -> int:
 
 
 def _formatted(the_plan: Plan, args: argparse.Namespace) -> str:
-    from .common import _color
+    from .common import use_color
 
-    return the_plan.format(color=_color(sys.stdout), verbose=getattr(args, "verbose", False))
+    return the_plan.format(color=use_color(sys.stdout), verbose=getattr(args, "verbose", False))
 
 
 def _allow(args: argparse.Namespace) -> Any:
     return None if args.allow_env is None else args.allow_env.split(",")
 
 
-def _run_import(args: argparse.Namespace) -> int:
+def run_import(args: argparse.Namespace) -> int:
     """``import DIR``: the live account written as files; plan is then no-op."""
-    from ..importer import ORDER, import_account
-    from ..paths import relative
-    from ..project import project_file_of, project_files, project_root
+    from ..core.paths import relative
+    from ..deploy.importer import ORDER, import_account
+    from ..project.validate import project_file_of, project_files, project_root
 
     folder = args.dir
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise StreamkapConfigError(f"{folder} is not a directory")
     root = project_root([folder], args.project) if os.path.isdir(folder) else None
     project_file = project_file_of(root)
-    environment = _environment_of(args, project_file, [], required=True)
+    environment = environment_of(args, project_file, [], required=True)
     args.environment = (
         project_file.environment(environment) if project_file and environment else None
     )

@@ -10,60 +10,60 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LoadError
+from ..core.errors import LoadError
 
 if TYPE_CHECKING:
-    from ..report import FileReport
+    from ..validation.report import FileReport
 
 from .common import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_USAGE,
-    _by_project,
-    _environment_of,
-    _err,
-    _exit_code,
-    _limits,
-    _load,
-    _names,
-    _render,
-    _report_stream,
-    _Schemas,
-    _unreadable,
+    SchemaSources,
+    by_project,
+    environment_of,
+    err,
+    exit_code,
+    load_one,
+    names_of,
+    read_limits,
+    render,
+    report_stream,
+    unreadable_report,
 )
 
 
-def _run_validate(args: argparse.Namespace) -> int:
+def run_validate(args: argparse.Namespace) -> int:
+    from ..core.parallel import default_jobs
     from ..loaders import iter_files
-    from ..parallel import default_jobs
-    from ..project import project_file_of, validate_project
+    from ..project.validate import project_file_of, validate_project
 
     try:
-        limits = _limits(args)
+        limits = read_limits(args)
     except ValueError as exc:
-        _err(f"error: {str(exc).replace('max_', '--max-').replace('_', '-')}")
+        err(f"error: {str(exc).replace('max_', '--max-').replace('_', '-')}")
         return EXIT_USAGE
     if args.jobs is not None and args.jobs < 1:
-        _err(f"error: --jobs must be at least 1, got {args.jobs}")
+        err(f"error: --jobs must be at least 1, got {args.jobs}")
         return EXIT_USAGE
-    schemas = _Schemas(args)
+    schemas = SchemaSources(args)
     reports: list[FileReport] = []
 
     def unreadable_directory(path: str, reason: str) -> None:
-        reports.append(_unreadable(path, LoadError(path, reason)))
+        reports.append(unreadable_report(path, LoadError(path, reason)))
 
     files = list(iter_files(args.paths, on_error=unreadable_directory))
     if not files:
-        _err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
+        err("warning: no YAML, JSON or TOML files found in " + ", ".join(args.paths))
     items: list[Any] = []
     for path in files:
         if path != "-":
             items.append(path)
             continue
         try:
-            items.append(_load(path, limits, args.connector, args.kind))
+            items.append(load_one(path, limits, args.connector, args.kind))
         except LoadError as exc:
-            reports.append(_unreadable(path, exc))
+            reports.append(unreadable_report(path, exc))
     dirs = [p for p in args.paths if p != "-" and os.path.isdir(p)]
     # Without a directory every file was named (None: no second set of real paths).
     named = [p for p in args.paths if p != "-" and p not in dirs] if dirs else None
@@ -71,7 +71,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     if args.no_project:
         groups: list[tuple[Path | None, list[str]]] = [(None, given)]
     else:
-        groups = _by_project(given, args.project)
+        groups = by_project(given, args.project)
     warnings: list[str] = []
     stdin = [item for item in items if not isinstance(item, str)]  # read with the first
     for n, (root, group) in enumerate(groups):
@@ -89,39 +89,39 @@ def _run_validate(args: argparse.Namespace) -> int:
             no_plaintext_secrets=args.no_plaintext_secrets,
             validate_all=False,
             jobs=args.jobs or default_jobs(),
-            environment=_environment_of(args, project_file, group, required=False),
+            environment=environment_of(args, project_file, group, required=False),
             named=named,
             project_file=project_file,
         )
         reports.extend(result.reports)
         warnings.extend(result.warnings)
     for notice in schemas.notices():
-        _err(notice)
-    from ..text import printable
+        err(notice)
+    from ..core.text import printable
 
     for warning in warnings:
-        _err(f"warning: {printable(warning)}")
-    _render(reports, args, sys.stdout)
-    return _exit_code(reports)
+        err(f"warning: {printable(warning)}")
+    render(reports, args, sys.stdout)
+    return exit_code(reports)
 
 
-def _run_payload(args: argparse.Namespace) -> int:
-    from ..errors import ConfigValidationError
-    from ..payload import build_payload
-    from ..report import FileReport
-    from ..validate import ValidationResult
+def run_payload(args: argparse.Namespace) -> int:
+    from ..core.errors import ConfigValidationError
+    from ..deploy.payload import build_payload
+    from ..validation.report import FileReport
+    from ..validation.validate import ValidationResult
 
     try:
-        loaded = _load(args.path, None, args.connector, args.kind)
+        loaded = load_one(args.path, None, args.connector, args.kind)
     except LoadError as exc:
-        _render([_unreadable(args.path, exc)], args, _report_stream(args))
+        render([unreadable_report(args.path, exc)], args, report_stream(args))
         return EXIT_USAGE
     docs = loaded.documents
     report = FileReport(loaded.path, list(loaded.issues))
     if any(i.severity == "error" for i in loaded.issues):
-        _render([report], args, _report_stream(args))
+        render([report], args, report_stream(args))
         return EXIT_INVALID
-    from ..kinds import KINDS
+    from ..core.kinds import KINDS
 
     for doc in docs:
         if doc.bare:
@@ -135,25 +135,25 @@ def _run_payload(args: argparse.Namespace) -> int:
     if args.name is not None:  # a bare config was given that name just above
         docs = [d for d in docs if d.name == args.name]
         if not docs:
-            _err(f"error: {args.path}: no document named {args.name!r}; {_names(loaded)}")
+            err(f"error: {args.path}: no document named {args.name!r}; {names_of(loaded)}")
             return EXIT_USAGE
     if len(docs) > 1 and not args.jsonl:
-        _err(
-            f"error: {args.path} holds {len(docs)} documents ({_names(loaded)}): "
+        err(
+            f"error: {args.path} holds {len(docs)} documents ({names_of(loaded)}): "
             "pick one with --name NAME, or print one body per line with --jsonl"
         )
         return EXIT_USAGE
-    schemas = _Schemas(args)
+    schemas = SchemaSources(args)
     cache = schemas.for_path(None if args.path == "-" else args.path)
     allow = None if args.allow_env is None else args.allow_env.split(",")
     project = None
-    from ..errors import StreamkapConfigError
-    from ..project import project_file_of, project_root, validate_project
+    from ..core.errors import StreamkapConfigError
+    from ..project.validate import project_file_of, project_root, validate_project
 
     root = project_root([] if args.path == "-" else [args.path], args.project)
     project_file = project_file_of(root)
     try:
-        environment = _environment_of(args, project_file, [args.path], required=True)
+        environment = environment_of(args, project_file, [args.path], required=True)
     except StreamkapConfigError:
         environment = None  # only ${var:NAME} needs one, and says so
     if environment is not None and project_file is None:
@@ -174,7 +174,7 @@ def _run_payload(args: argparse.Namespace) -> int:
     try:
         ids = _ids(args.id)
     except ValueError as exc:
-        _err(f"error: {exc}")
+        err(f"error: {exc}")
         return EXIT_USAGE
     bodies = []
     failed = False
@@ -208,10 +208,10 @@ def _run_payload(args: argparse.Namespace) -> int:
             else body.masked_dump()
         )
     for notice in cache.notices:
-        _err(notice)
+        err(notice)
     if failed:
-        _render([report], args, _report_stream(args))
-        return _exit_code([report])
+        render([report], args, report_stream(args))
+        return exit_code([report])
     if args.jsonl:
         for out in bodies:
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -7,12 +7,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..version import __version__
+from ..core.version import __version__
 
 if TYPE_CHECKING:
     pass
 
-from .common import DOCUMENT_KINDS, EXIT_USAGE, KIND_CHOICES, _duration
+from .common import DOCUMENT_KINDS, EXIT_USAGE, KIND_CHOICES, parse_duration
 
 
 class _Parser(argparse.ArgumentParser):
@@ -161,7 +161,7 @@ def _root_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = _root_parser(
         "streamkap-config",
         "Validate Streamkap sources, destinations, transforms and pipelines, build their "
@@ -299,13 +299,17 @@ def _build_parser() -> argparse.ArgumentParser:
             )
             p.add_argument(
                 "--timeout",
-                type=_duration,
+                type=parse_duration,
                 default=600.0,
                 metavar="DURATION",
                 help="how long --wait waits: 90s, 10m, 1h (default: 10m; past it: exit 3)",
             )
             p.add_argument(
-                "--poll", type=_duration, default=5.0, metavar="DURATION", help=argparse.SUPPRESS
+                "--poll",
+                type=parse_duration,
+                default=5.0,
+                metavar="DURATION",
+                help=argparse.SUPPRESS,
             )
             p.add_argument(
                 "--parallelism",
@@ -416,7 +420,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _validate_parser() -> argparse.ArgumentParser:
+def validate_parser() -> argparse.ArgumentParser:
     parser = _root_parser(
         "streamkap-validate",
         "Validate Streamkap source configurations, and destinations and transforms "

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SchemaUnavailableError
+from ..core.errors import SchemaUnavailableError
 
 if TYPE_CHECKING:
-    from ..cache import SchemaCache
+    from ..schemas.cache import SchemaCache
 
-from .common import EXIT_INVALID, EXIT_OK, EXIT_SCHEMA, KIND_CHOICES, _color, _err, _Schemas
+from .common import EXIT_INVALID, EXIT_OK, EXIT_SCHEMA, KIND_CHOICES, SchemaSources, err, use_color
 
 
 def _age(fetched_at: str | None) -> str:
@@ -60,8 +60,8 @@ def _cache_for_code(cache: SchemaCache, args: argparse.Namespace) -> SchemaCache
     return cache
 
 
-def _run_schemas(args: argparse.Namespace) -> int:
-    schemas = _Schemas(args)
+def run_schemas(args: argparse.Namespace) -> int:
+    schemas = SchemaSources(args)
     cache = schemas.for_path(os.getcwd())
     command = args.schemas_command
     if command == "list":
@@ -125,7 +125,7 @@ def _run_schemas(args: argparse.Namespace) -> int:
         if args.fail_on_breaking and diff.breaking:
             return EXIT_INVALID
     elif command == "export":
-        from ..editor import combined_schema, editor_schema
+        from ..schemas.editor import combined_schema, editor_schema
 
         target = Path(args.editor)
         target.mkdir(parents=True, exist_ok=True)
@@ -150,13 +150,13 @@ def _run_schemas(args: argparse.Namespace) -> int:
             f"to {target}\n"
         )
     for notice in schemas.notices():
-        _err(notice)
+        err(notice)
     return EXIT_OK
 
 
 def _unknown_connector(cache: SchemaCache, code: str) -> SchemaUnavailableError:
-    from ..kinds import KINDS
-    from ..validate import suggest_connectors
+    from ..core.kinds import KINDS
+    from ..validation.validate import suggest_connectors
 
     near = suggest_connectors(code, cache)
     label = KINDS[cache.kind].label
@@ -167,7 +167,7 @@ def _unknown_connector(cache: SchemaCache, code: str) -> SchemaUnavailableError:
 def _show(cache: SchemaCache, args: argparse.Namespace) -> int:
     import textwrap
 
-    from ..definitions import strip_suffix
+    from ..schemas.definitions import strip_suffix
 
     found = cache.get(args.code)
     if found is None:
@@ -201,7 +201,7 @@ def _show(cache: SchemaCache, args: argparse.Namespace) -> int:
         if p.conditions:
             out.append(f"  applies when: {' and '.join(c.describe() for c in p.conditions)}")
         if p.description:
-            from ..text import plain_text
+            from ..core.text import plain_text
 
             described = plain_text(p.description)
             out.extend(textwrap.wrap(described, 88, initial_indent="  ", subsequent_indent="  "))
@@ -211,9 +211,9 @@ def _show(cache: SchemaCache, args: argparse.Namespace) -> int:
 
 def _pull(cache: SchemaCache, args: argparse.Namespace) -> bool:
     """Pull one kind; True when something failed."""
-    from ..cache import PullResult
+    from ..schemas.cache import PullResult
 
-    tty = _color(sys.stderr)
+    tty = use_color(sys.stderr)
     done = [0]
     total = len(args.codes) if args.codes else None
     prefix = "" if cache.kind == "source" else f"{cache.kind} "
@@ -225,7 +225,7 @@ def _pull(cache: SchemaCache, args: argparse.Namespace) -> bool:
             sys.stderr.write(f"\r\033[Kpulling {prefix}schemas: {count} ({result.connector})")
             sys.stderr.flush()
 
-    from ..client import StreamkapClient
+    from ..remote.client import StreamkapClient
 
     with StreamkapClient.from_env(base_url=cache.api_url, retries=max(0, args.retries)) as client:
         results = cache.pull(
@@ -237,18 +237,18 @@ def _pull(cache: SchemaCache, args: argparse.Namespace) -> bool:
     for r in results:
         if r.status == "error":
             failed = True
-            _err(f"error: {prefix}{r.connector}: {r.message}")
+            err(f"error: {prefix}{r.connector}: {r.message}")
         else:
             sys.stdout.write(f"{prefix}{r.connector}: {r.status} {(r.version or '')[:12]}\n")
     return failed
 
 
-def _run_new(args: argparse.Namespace) -> int:
+def run_new(args: argparse.Namespace) -> int:
     """``new KIND CONNECTOR``: a commented starting file, on stdout or ``--output``."""
-    from ..errors import StreamkapConfigError
-    from ..starter import starter
+    from ..core.errors import StreamkapConfigError
+    from ..schemas.starter import starter
 
-    cache = _Schemas(args).for_path(os.getcwd()).for_kind(args.kind)
+    cache = SchemaSources(args).for_path(os.getcwd()).for_kind(args.kind)
     found = cache.get(args.connector)
     if found is None:
         raise StreamkapConfigError(str(_unknown_connector(cache, args.connector)))
@@ -263,5 +263,5 @@ def _run_new(args: argparse.Namespace) -> int:
         raise StreamkapConfigError(
             f"{args.output} exists: not overwritten (remove it, or name another file)"
         ) from None
-    _err(f"wrote {args.output}: replace every <...>, then streamkap-validate {args.output}")
+    err(f"wrote {args.output}: replace every <...>, then streamkap-validate {args.output}")
     return EXIT_OK

@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..document import Document, Positions, Tokens
-from ..errors import LoadError
-from ..issues import Issue, Severity, pointer_label, to_pointer
-from ..kinds import LIST_KEYS
+from ..core.document import Document, Positions, Tokens
+from ..core.errors import LoadError
+from ..core.issues import Issue, Severity, pointer_label, to_pointer
+from ..core.kinds import LIST_KEYS
 from .common import (
     DEFAULT_LIMITS,
     EXTENSIONS,
@@ -193,7 +193,7 @@ def is_streamkap_shaped(loaded: LoadedFile) -> bool:
     >>> is_streamkap_shaped(load_text("name: a\\nconnector: postgresql\\n", "a.yaml"))
     True
     """
-    from ..kinds import KIND_NAMES
+    from ..core.kinds import KIND_NAMES
 
     for doc in loaded.documents:
         if doc.bare or (doc.base and doc.base[0] in _LIST_KEYS):

@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..document import Document, Tokens
-from ..issues import Issue, pointer_label, to_pointer
-from ..records import field, record
+from ..core.document import Document, Tokens
+from ..core.issues import Issue, pointer_label, to_pointer
+from ..core.records import field, record
 
 __all__ = [
     "BYTES_CEILING",

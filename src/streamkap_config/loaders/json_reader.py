@@ -7,8 +7,8 @@ import json
 import re
 from typing import Any
 
-from ..document import Positions, Tokens
-from ..issues import Issue
+from ..core.document import Positions, Tokens
+from ..core.issues import Issue
 from .common import Limits, ParseError, duplicate_issue, too_long_number
 
 __all__ = ["read_json"]

@@ -7,8 +7,8 @@ import re
 import sys
 from typing import Any
 
-from ..document import Positions, Tokens
-from ..issues import Issue
+from ..core.document import Positions, Tokens
+from ..core.issues import Issue
 from .common import Limits, ParseError, too_deep, too_long_number
 
 __all__ = ["read_toml"]

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..document import YAML11_BOOLEAN_WORDS, Positions, Tokens
-from ..issues import Issue
+from ..core.document import YAML11_BOOLEAN_WORDS, Positions, Tokens
+from ..core.issues import Issue
 from .common import Limits, ParseError, duplicate_issue, too_long_number
 
 __all__ = ["read_yaml"]
