@@ -56,3 +56,12 @@ def test_doctests(name):
     module = importlib.import_module(name)
     failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert failures == 0, name
+
+
+def test_the_version_is_the_one_pyproject_declares():
+    import re
+
+    from streamkap_config import __version__
+
+    declared = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert declared is not None and declared.group(1) == __version__
