@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import ApiError, ConfigValidationError, StreamkapConfigError
 from ..core.kinds import PIPELINE
 from ..core.records import field, record
-from .changes import Change, Plan, normal, printable
+from .changes import Change, Plan, printable, same
 from .prune import DELETE_ORDER
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ def _is_what_was_sent(live: Any, sent: Mapping[str, Any]) -> bool:
         return False
     config = getattr(live, "config", {})
     return all(
-        normal(value) == normal(config.get(key))
+        same(value, config.get(key))
         for key, value in sent.get("config", {}).items()
         if config.get(key) is not None  # secrets come back absent
     )

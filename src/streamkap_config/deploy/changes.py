@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..core.document import Document
     from ..project.validate import ProjectResult
 
-__all__ = ["ORDER", "Change", "KeyChange", "Plan", "json_safe", "normal", "printable"]
+__all__ = ["ORDER", "Change", "KeyChange", "Plan", "json_safe", "normal", "printable", "same"]
 
 ORDER = ("source", "destination", "transform", PIPELINE)
 
@@ -195,3 +195,23 @@ def normal(value: Any) -> Any:
     if isinstance(value, list):
         return [normal(v) for v in value]
     return value
+
+
+def same(want: Any, have: Any) -> bool:
+    """Whether a value the file wants is what the API echoes (or holds) already.
+
+    Every scalar is compared as the API echoes it (:func:`normal`); a number with a
+    fraction or a whole float also matches the API's text of it however it is
+    written (``2.0`` is ``"2"`` and ``"2.0"``); lists item by item.
+
+    >>> same(True, "true"), same(True, "1"), same(2.0, "2.0"), same(2.0, "2"), same(5, "5")
+    (True, False, True, True, True)
+    """
+    if isinstance(want, list) and isinstance(have, list):
+        return len(want) == len(have) and all(same(a, b) for a, b in zip(want, have, strict=True))
+    if isinstance(want, float) and isinstance(have, str) and math.isfinite(want):
+        try:
+            return float(have) == want
+        except ValueError:
+            return False
+    return bool(normal(want) == normal(have))

@@ -39,7 +39,7 @@ from ..core.errors import ConfigValidationError
 from ..core.kinds import KINDS, PIPELINE
 from ..core.records import replace
 from .apply import DEFAULT_PARALLELISM, LEVELS, ApplyResult, apply
-from .changes import ORDER, Change, KeyChange, Plan, json_safe, normal, printable
+from .changes import ORDER, Change, KeyChange, Plan, json_safe, normal, printable, same
 from .payload import MASK
 from .prune import DELETE_ORDER, deletes, described, grouped, ownership, renames
 
@@ -64,6 +64,7 @@ __all__ = [
     "normal",
     "plan",
     "printable",
+    "same",
 ]
 
 _INCLUDE_LISTS = ("table.include.list", "table.include.list.user.defined")
@@ -244,7 +245,7 @@ def _config_change(
         have = live_config.get(key)
         if isinstance(have, str) and _PLACEHOLDER.fullmatch(have):
             continue  # the backend fills this one itself
-        if normal(value) == normal(have):
+        if same(value, have):
             continue
         if key in masked:  # from the environment: compared, never shown
             keys.append(KeyChange(key, MASK if have is not None else None, MASK))

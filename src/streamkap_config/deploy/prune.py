@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import StreamkapConfigError
 from ..core.kinds import PIPELINE
-from .changes import Change, normal
+from .changes import Change, same
 
 if TYPE_CHECKING:
     from ..core.document import Document
@@ -87,7 +87,7 @@ def renames(
         live = by_name.get(change.kind)
         if body is None or live is None:
             continue
-        ours = {k: normal(v) for k, v in body.config.items() if _identity(k)}
+        ours = {k: v for k, v in body.config.items() if _identity(k)}
         if not ours:
             continue
         for name, objects in live.items():
@@ -97,7 +97,7 @@ def renames(
                 theirs = getattr(obj, "config", {})
                 if getattr(obj, "connector", None) != body.connector:
                     continue
-                if all(normal(theirs.get(k)) == v for k, v in ours.items()):
+                if all(same(v, theirs.get(k)) for k, v in ours.items()):
                     out.append(
                         f"{change.kind} {change.name} is new, but live {change.kind} {name} "
                         f"({obj.id}) has the same connector and {', '.join(sorted(ours))}: "

@@ -32,7 +32,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -183,6 +183,8 @@ class StreamkapClient:
         max_bytes: int = MAX_RESPONSE_BYTES,
         renew_before: float = 30.0,
         list_deadline: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         url = (base_url or DEFAULT_API_URL).rstrip("/")
         _header_safe(token, "STREAMKAP_TOKEN")
@@ -203,6 +205,8 @@ class StreamkapClient:
         self.max_bytes = max_bytes
         # Renew an issued token this many seconds before it expires.
         self.renew_before = renew_before
+        # What deadlines are measured with, and how a back-off waits (a test's fake clock).
+        self.clock, self._sleep = clock, sleep
         self._local = threading.local()  # deadline_within() is per thread
         self._pause_until = 0.0  # after a 429: no request of any thread before then
         self._token = token
@@ -249,7 +253,7 @@ class StreamkapClient:
     def deadline_within(self, seconds: float) -> Iterator[None]:
         """Every request this thread makes inside the block ends within ``seconds``."""
         previous = self._deadline_at
-        self._local.deadline_at = min(previous, time.monotonic() + seconds)
+        self._local.deadline_at = min(previous, self.clock() + seconds)
         try:
             yield
         finally:
@@ -280,7 +284,7 @@ class StreamkapClient:
         with self._auth_lock:
             if self._client_id is None or self.__secret is None:
                 return self._token
-            if force or self._token is None or time.monotonic() >= self._expires_at:
+            if force or self._token is None or self.clock() >= self._expires_at:
                 self._token, self._expires_at = self._fetch_token()
             return self._token
 
@@ -303,7 +307,7 @@ class StreamkapClient:
                 f"unexpected token response ({exc.__class__.__name__})",
             ) from None
         # Renew a little early so that a request never carries an expired token.
-        return token, time.monotonic() + max(0.0, expires_in - self.renew_before)
+        return token, self.clock() + max(0.0, expires_in - self.renew_before)
 
     # -- requests -------------------------------------------------------------------------
 
@@ -320,9 +324,9 @@ class StreamkapClient:
         attempt = 0
         reauthed = False
         shown = url + ("?" + urlencode(params) if params else "")
-        deadline = min(self._deadline_at, time.monotonic() + self.deadline)
+        deadline = min(self._deadline_at, self.clock() + self.deadline)
         while True:
-            pause = self._pause_until - time.monotonic()
+            pause = self._pause_until - self.clock()
             if pause > 0:  # a 429 seen by any thread slows every thread down
                 self._wait(pause, deadline, method, shown)
             request_headers = dict(headers or {})
@@ -365,7 +369,7 @@ class StreamkapClient:
                 log.info("%s %s -> %d; retry %d in %.2fs", method, shown, status, attempt, delay)
                 if status == 429:
                     with self._auth_lock:  # one shared pause, never a retry storm
-                        self._pause_until = max(self._pause_until, time.monotonic() + delay)
+                        self._pause_until = max(self._pause_until, self.clock() + delay)
                     continue
                 self._wait(delay, deadline, method, shown)
                 continue
@@ -404,7 +408,7 @@ class StreamkapClient:
         shown: str,
     ) -> Response:
         """One request, its body read as a stream: bounded in decoded size and in time."""
-        if time.monotonic() >= deadline:
+        if self.clock() >= deadline:
             raise ApiError(method, shown, None, f"no answer within {self.deadline:g} s")
         with self._http.stream(
             method, url, params=params, headers=headers, json=json_body
@@ -420,7 +424,7 @@ class StreamkapClient:
                         response.status_code,
                         f"response larger than {self.max_bytes:,} bytes; refused",
                     )
-                if time.monotonic() >= deadline:
+                if self.clock() >= deadline:
                     raise ApiError(
                         method,
                         shown,
@@ -431,7 +435,7 @@ class StreamkapClient:
             return Response(response.status_code, response.headers, b"".join(chunks))
 
     def _wait(self, delay: float, deadline: float, method: str, shown: str) -> None:
-        left = deadline - time.monotonic()
+        left = deadline - self.clock()
         if delay >= left:
             raise ApiError(
                 method,
@@ -440,7 +444,7 @@ class StreamkapClient:
                 f"retrying would take {delay:g} s more, past the deadline "
                 f"({max(0.0, left):.0f} s left of {self.deadline:g} s)",
             )
-        time.sleep(delay)
+        self._sleep(delay)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ...core.errors import CacheError, DefinitionError, StreamkapConfigError
 from ...core.kinds import KINDS
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from ...remote.client import StreamkapClient
 
 __all__ = ["PullResult", "SchemaCache", "connector_definitions"]
+
+R = TypeVar("R")
 
 
 @record(frozen=True)
@@ -69,8 +71,7 @@ class SchemaCache(CacheVersions):
         if client is None:
             client = StreamkapClient.from_env(base_url=self.api_url)
         try:
-            with client.deadline_within(deadline):
-                return self._pull(client, codes, concurrency, progress)
+            return self._pull(client, codes, concurrency, progress, client.clock() + deadline)
         finally:
             if own:
                 client.close()
@@ -81,9 +82,15 @@ class SchemaCache(CacheVersions):
         codes: Sequence[str] | None,
         concurrency: int,
         progress: Callable[[PullResult], None] | None,
+        end: float,
     ) -> list[PullResult]:
+        def within(job: Callable[[], R]) -> R:
+            # The deadline is the whole pull's: each worker thread enters what is left of it.
+            with client.deadline_within(end - client.clock()):
+                return job()
+
         if codes is None:
-            results = self._pull_all(client)
+            results = within(lambda: self._pull_all(client))
             if progress:
                 for r in results:
                     progress(r)
@@ -92,7 +99,7 @@ class SchemaCache(CacheVersions):
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             results = []
-            for r in pool.map(lambda c: self._pull_one(client, c), codes):
+            for r in pool.map(lambda c: within(lambda: self._pull_one(client, c)), codes):
                 results.append(r)
                 if progress:
                     progress(r)
