@@ -213,7 +213,8 @@ def test_one_deadline_bounds_a_whole_pull_counted_on_a_fake_clock(tmp_path, conc
     if concurrency == 1:
         assert (sent, len(done)) == (4, 3)
     assert 4 <= sent <= 4 + concurrency - 1, sent
-    assert 1 <= len(done) < sent and len(done) + len(late) == len(codes)
+    # (In parallel all four may be under way at 40 s: then none of them ends in time.)
+    assert len(done) < sent and len(done) + len(late) == len(codes)
     assert all("within" in r.message or "deadline" in r.message for r in late), late
 
 
