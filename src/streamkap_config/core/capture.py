@@ -71,7 +71,7 @@ def _risky(tree: Any, inside_repeat: bool = False) -> bool:
     """A parsed pattern with a repeat inside a repeat, or alternatives under one: the
     shapes that backtrack catastrophically (``(a+)+b``, ``(a|aa)*``)."""
     for op, arg in tree:
-        name = getattr(op, "name", str(op))
+        name = op.name  # re's opcodes carry their name (3.10's sre_constants too)
         if name in _REPEATS:
             _low, high, sub = arg
             unbounded = high is None or high > 1
