@@ -37,7 +37,13 @@ GOAL = 0.90
 MODULES: dict[str, tuple[str, ...]] = {
     "core/refs.py": ("test_refs", "test_secrets", "test_laws", "test_payload", "test_validate"),
     "core/capture.py": ("test_capture", "test_validate", "test_project", "test_payload"),
-    "validation/checks.py": ("test_messages", "test_validate", "test_kinds", "test_laws", "test_keys"),
+    "validation/checks.py": (
+        "test_messages",
+        "test_validate",
+        "test_kinds",
+        "test_laws",
+        "test_keys",
+    ),
     "deploy/payload.py": ("test_payload", "test_secrets", "test_laws", "test_plan"),
     "deploy/changes.py": ("test_plan", "test_laws", "test_import"),
     "loaders/common.py": ("test_loaders", "test_hostile", "test_hostile_two", "test_laws"),
