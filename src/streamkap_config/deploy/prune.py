@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import StreamkapConfigError
-from ..core.kinds import PIPELINE
+from ..core.kinds import KINDS, PIPELINE
 from .changes import Change, same
 
 if TYPE_CHECKING:
@@ -81,7 +81,10 @@ def renames(
     the same connector, described by no document, reads: it may be a rename."""
     out = []
     for change in changes:
-        if change.action != "create" or change.kind not in ("source", "destination"):
+        # What reads or writes outside Streamkap: the kinds made from a connector.
+        spec = KINDS.get(change.kind)  # pipelines are no kind of KINDS
+        code = spec.code_field if spec is not None else None
+        if change.action != "create" or code != "connector":
             continue
         body = bodies.get(id(change.document))
         live = by_name.get(change.kind)
@@ -95,7 +98,7 @@ def renames(
                 continue
             for obj in objects:
                 theirs = getattr(obj, "config", {})
-                if getattr(obj, "connector", None) != body.connector:
+                if getattr(obj, code, None) != getattr(body, code):
                     continue
                 if all(same(v, theirs.get(k)) for k, v in ours.items()):
                     out.append(
