@@ -45,7 +45,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "test_keys",
     ),
     "deploy/payload.py": ("test_payload", "test_secrets", "test_laws", "test_plan"),
-    "deploy/changes.py": ("test_plan", "test_laws", "test_import"),
+    "deploy/changes.py": ("test_changes", "test_plan", "test_laws", "test_import"),
     "loaders/common.py": ("test_loaders", "test_hostile", "test_hostile_two", "test_laws"),
     "loaders/yaml_reader.py": ("test_loaders", "test_hostile", "test_hostile_two", "test_laws"),
     "loaders/json_reader.py": ("test_loaders", "test_hostile", "test_hostile_two"),
@@ -60,6 +60,9 @@ EQUIVALENT: dict[str, str] = {
     ),
     "streamkap_config.core.refs.x_literal_text__mutmut_10": (
         "m.group(1) -> m.group(2): both are None for an escape and set for a reference"
+    ),
+    "streamkap_config.deploy.changes.x__shown__mutmut_7": (
+        "json.dumps(ensure_ascii=False) -> ensure_ascii=None: json reads the flag as a truth value"
     ),
 }
 

@@ -208,7 +208,7 @@ def same(want: Any, have: Any) -> bool:
     (True, False, True, True, True)
     """
     if isinstance(want, list) and isinstance(have, list):
-        return len(want) == len(have) and all(same(a, b) for a, b in zip(want, have, strict=True))
+        return len(want) == len(have) and all(map(same, want, have))
     if isinstance(want, float) and isinstance(have, str) and math.isfinite(want):
         try:
             return float(have) == want
