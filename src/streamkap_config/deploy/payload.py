@@ -212,13 +212,9 @@ def build_payload(
     {'topic.prefix': 'src_', 'topic.include.list.user.defined': 'orders', 'format': 'json'}
     """
     doc = as_document(document)
-    if project is not None and kind is None:
-        # The project validated this very document: take its result (cross issues included).
-        for report in project.project:
-            for known, known_result in report.documents:
-                if known is doc:
-                    return _from_result(doc, known_result, project, ids, topic_ids)
-    result = validate_document(
+    # The project validated this very document: its result holds the cross issues too.
+    known = _known_result(project, doc) if project is not None and kind is None else None
+    result = known or validate_document(
         doc,
         kind=kind,
         mode=mode,
@@ -260,6 +256,14 @@ def build_payload(
     return payload.with_masked_fields(env_fields)
 
 
+def _known_result(project: ProjectResult, doc: Document) -> ValidationResult | None:
+    for report in project.project:
+        for known, result in report.documents:
+            if known is doc:
+                return result
+    return None
+
+
 def _from_result(
     doc: Document,
     result: ValidationResult,
@@ -271,10 +275,6 @@ def _from_result(
     from ..remote.resources import source_topic_id
     from ..validation.pipelines import references
 
-    if result.kind != PIPELINE:
-        raise ConfigValidationError(
-            [Issue("envelope", "error", "(document): expected a pipeline here")]
-        )
     if not result.ok or result._body is None:
         raise ConfigValidationError(result.issues)
     data = result._body
