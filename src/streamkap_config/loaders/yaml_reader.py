@@ -34,7 +34,6 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
-    "!",
 }
 
 
@@ -99,8 +98,8 @@ def _tagged_scalar(tag: str, text: str, line: int, column: int) -> Any:
             if text.lower() in ("true", "false"):
                 return text.lower() == "true"
             raise ValueError(text)
-        if tag == "tag:yaml.org,2002:int":
-            return int(text, 0)
+        if tag == "tag:yaml.org,2002:int":  # YAML 1.2: 017 is 17, 0o17 is 15, 0x1F is 31
+            return int(text) if _INT.fullmatch(text) else int(text, 0)
         if tag == "tag:yaml.org,2002:float":
             return float(text)
     except ValueError:
@@ -229,7 +228,7 @@ class _Builder:
                     column,
                     "only plain data is read; remove the tag",
                 )
-            if tag in ("tag:yaml.org,2002:str", "!"):
+            if tag == "tag:yaml.org,2002:str":
                 return node.value
             return _tagged_scalar(tag, node.value, line, column)
         except ValueError as exc:  # an integer past Python's digit limit
@@ -318,6 +317,10 @@ def read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list[
 _KEY_LINE = re.compile(r"^( *)(-\s+)?([^\s#:][^#:]*?)\s*:(\s|$)")
 
 
+def _indent(key: re.Match[str]) -> int:
+    return len(key.group(1) + (key.group(2) or ""))
+
+
 def _spaces(n: int) -> str:
     return f"{n} space" if n == 1 else f"{n} spaces"
 
@@ -347,7 +350,8 @@ def _explain_yaml_error(text: str, problem: str, line: int, column: int) -> Pars
                 if lines[before].strip() and not lines[before].lstrip().startswith("#"):
                     break
                 continue
-            mine, theirs = len(key.group(1)), len(sibling.group(1))
+            # A key after "- " stands where its dash ends: "- a:" is indented 2 spaces.
+            mine, theirs = _indent(key), _indent(sibling)
             if mine == theirs:
                 break
             return ParseError(
