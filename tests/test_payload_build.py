@@ -38,7 +38,15 @@ def issues_of(text: str, **options: Any) -> list[tuple[Any, ...]]:
     return [
         (i.code, i.severity, i.message, i.pointer, i.line, i.column, i.hint)
         for i in caught.value.issues
+        if i.code != "plaintext-secret"
     ]
+
+
+def keys_of(text: str, **options: Any) -> list[str | None]:
+    doc = load_text(text, "s.yaml").documents[0]
+    with pytest.raises(ConfigValidationError) as caught:
+        build_payload(doc, **options)
+    return [i.key for i in caught.value.issues if i.code != "plaintext-secret"]
 
 
 def test_every_reference_that_cannot_be_resolved_is_its_own_issue_once() -> None:
@@ -120,6 +128,78 @@ def test_a_variable_missing_from_its_environment_a_refused_name_and_a_bad_resolv
         ),
     ]
     assert "abc" not in repr(found) and "hunter2" not in repr(found)
+
+
+def test_each_issue_of_a_reference_names_its_canonical_key() -> None:
+    assert keys_of(SOURCE, environ={}) == [
+        "database.hostname.user.defined",
+        "database.port.user.defined",
+        "database.user",
+        "database.password",
+    ]
+    bad = {"PORT": "abc", "USER_A": "u", "PG_PW": "p"}
+    assert keys_of(SOURCE, environ=bad, allow_env=["PORT", "USER_A"]) == [
+        "database.hostname.user.defined",
+        "database.port.user.defined",
+        "database.password",
+    ]
+
+
+CHECKED = """\
+name: s
+connector: postgresql
+config:
+  database:
+    hostname: h
+    port: 2026-01-01 ${env:PORT}
+    user: u
+    password: p
+    dbname: d
+    sslmode: ${env:MODE}
+  schema.include.list: public
+  table.include.list: public.orders
+  snapshot.read.only: "No"
+"""
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_resolved_value_outside_its_enum_gets_the_allowed_values_and_no_yaml_note(strict):
+    found = issues_of(CHECKED, environ={"PORT": "5", "MODE": "bogus"}, strict=strict)
+    assert found == [
+        (  # the bare word reads as a date to YAML 1.1: that note quotes the text, never here
+            "type",
+            "error",
+            "config.database.port: expected an integer, got a string (value hidden)"
+            " (the value of its reference)",
+            "/config/database/port",
+            6,
+            11,
+            None,
+        ),
+        (
+            "enum",
+            "error",
+            "config.database.sslmode: a string (value hidden) is not one of require, disable"
+            " (the value of its reference)",
+            "/config/database/sslmode",
+            10,
+            14,
+            'write "require" or "disable"',
+        ),
+    ]
+    assert keys_of(CHECKED, environ={"PORT": "5", "MODE": "x"}) == [
+        "database.port.user.defined",
+        "database.sslmode",
+    ]
+
+
+def test_strict_mode_takes_a_number_from_the_environment_as_its_key_asks() -> None:
+    """The environment holds only text: strict mode cannot ask for an unquoted number."""
+    text = CHECKED.replace("2026-01-01 ${env:PORT}", "${env:PORT}")
+    doc = load_text(text, "s.yaml").documents[0]
+    body = build_payload(doc, environ={"PORT": "5433", "MODE": "disable"}, strict=True)
+    assert body.config["database.port.user.defined"] == 5433
+    assert body.config["database.sslmode"] == "disable"
 
 
 def test_resolved_values_are_checked_typed_and_masked_and_an_escape_is_literal() -> None:
@@ -213,6 +293,21 @@ def test_every_member_without_an_id_is_named_where_it_is_written() -> None:
     ]  # fmt: skip
 
 
+def test_members_without_a_name_or_a_connector_are_each_named() -> None:
+    text = PIPELINE.replace("  name: s\n  connector: postgresql\n", "  id: S\n").replace(
+        "  name: d\n  connector: snowflake\n", "  id: D\n"
+    )
+    assert [m for _, _, m, *_ in issues_of(text, ids=IDS)] == [
+        "source: the source reference needs its name",
+        "destination: the destination reference needs its name",
+    ]
+    text = PIPELINE.replace("  connector: postgresql\n", "").replace("  connector: snowflake\n", "")
+    assert [m for _, _, m, *_ in issues_of(text, ids=IDS)] == [
+        'source: source "s" is not in the project: its connector is not known',
+        'destination: destination "d" is not in the project: its connector is not known',
+    ]
+
+
 def test_a_member_without_a_name_or_a_connector() -> None:
     text = PIPELINE.replace("  name: s\n  connector: postgresql\n", "  id: S\n  connector: x\n")
     assert issues_of(text, ids=IDS) == [
@@ -253,10 +348,14 @@ def test_a_transform_acts_on_its_topics_or_on_every_topic_of_the_pipeline() -> N
 def test_auto_discovery_tags_and_snapshot_new_tables_are_sent_as_written() -> None:
     text = PIPELINE + (
         "topic_auto_discovery_transforms:\n  - name: t\n    regex: 'x.*'\n"
+        "  - name: u\n    regex: 'y'\n"
         "snapshot_new_tables: true\ntags: [tag-1]\n"
     )
     body = pipeline(text, ids=IDS)
-    assert body["topic_auto_discovery_transforms"] == [{"transform_id": "T", "regex": "x.*"}]
+    assert body["topic_auto_discovery_transforms"] == [
+        {"transform_id": "T", "regex": "x.*"},
+        {"transform_id": "U", "regex": "y"},
+    ]
     assert body["snapshot_new_tables"] is True and body["tags"] == ["tag-1"]
 
 
@@ -265,9 +364,9 @@ def test_an_invalid_pipeline_raises_its_own_issues_and_a_bad_id_names_the_field(
     assert [(code, pointer) for code, _, _, pointer, *_ in issues_of(text, ids=IDS)] == [
         ("envelope", "/snapshot_new_tables")
     ]
-    assert issues_of(PIPELINE, ids={**IDS, "source/s": 5}) == [
-        ("envelope", "error", "(document): not a valid CreatePipeline body: source.id", "",
-         None, None, None),
+    assert issues_of(PIPELINE, ids={**IDS, "source/s": 5, "destination/d": 6}) == [
+        ("envelope", "error", "(document): not a valid CreatePipeline body: source.id, "
+         "destination.id", "", None, None, None),
     ]  # fmt: skip
 
 

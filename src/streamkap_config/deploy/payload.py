@@ -64,7 +64,6 @@ def _resolve_references(
     body: Mapping[str, Any],
     checker: Checker,
     where: Mapping[str, Tokens],
-    strict: bool,
     lookup: EnvReader,
     variables: Variables | None = None,
     may_be_unset: frozenset[str] = frozenset(),
@@ -74,7 +73,9 @@ def _resolve_references(
     Returns the body, the config keys and the envelope fields whose values
     came (in part) from the environment: they are masked like secrets.
     A resolved value gets the check its key's type asks for, without ever
-    quoting it (the environment may hold anything).
+    quoting it (the environment may hold anything), and leniently even in strict
+    mode: the environment only holds text, so ``5432`` from ``${env:PORT}`` is
+    the integer its key asks for.
     """
 
     def one(value: Any, tokens: Tokens, key: str | None) -> tuple[Any, bool]:
@@ -117,7 +118,7 @@ def _resolve_references(
         if has_reference(value):
             from_env.add(key)
         if came_from_env:
-            resolved, problem = checker.hidden_check(key)(resolved, strict)
+            resolved, problem = checker.hidden_check(key)(resolved, False)
             if problem is not None:
                 pcode, text, hint = problem
                 text += " (the value of its reference)"
@@ -243,7 +244,6 @@ def build_payload(
         body,
         checker,
         result._where,
-        strict,
         lookup,
         variables,
         checker.secret_keys if unset_secrets else frozenset(),
@@ -343,7 +343,7 @@ def _from_result(
         **parts,
         "transforms": transforms,
         "topic_auto_discovery_transforms": discovery,
-        "snapshot_new_tables": bool(data.get("snapshot_new_tables", False)),
+        "snapshot_new_tables": bool(data.get("snapshot_new_tables")),
     }
     if data.get("tags") is not None:
         body["tags"] = data["tags"]
