@@ -52,7 +52,14 @@ MODULES: dict[str, tuple[str, ...]] = {
         "test_plan",
     ),
     "deploy/changes.py": ("test_changes", "test_plan", "test_laws", "test_import"),
-    "loaders/common.py": ("test_loaders", "test_hostile", "test_hostile_two", "test_laws"),
+    "loaders/common.py": (
+        "test_loader_common",
+        "test_yaml_reader",
+        "test_loaders",
+        "test_hostile",
+        "test_hostile_two",
+        "test_laws",
+    ),
     "loaders/yaml_reader.py": (
         "test_yaml_reader",
         "test_loaders",
