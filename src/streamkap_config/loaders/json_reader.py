@@ -94,7 +94,8 @@ class _JsonReader:
             value, end = _scanstring(self.text, pos + 1, True)
             return str(value), int(end)
         except json.JSONDecodeError as exc:
-            raise self.fail(exc.msg.lower(), exc.pos) from None
+            # "Unterminated string starting at": the position is the error's own.
+            raise self.fail(exc.msg.lower().removesuffix(" at"), exc.pos) from None
 
     def obj(self, pos: int, tokens: Tokens | None, depth: int) -> tuple[dict[str, Any], int]:
         text = self.text
