@@ -74,7 +74,13 @@ MODULES: dict[str, tuple[str, ...]] = {
         "test_hostile",
         "test_hostile_two",
     ),
-    "loaders/toml_reader.py": ("test_loaders", "test_hostile", "test_hostile_two"),
+    "loaders/toml_reader.py": (
+        "test_toml_reader",
+        "test_loader_common",
+        "test_loaders",
+        "test_hostile",
+        "test_hostile_two",
+    ),
     "remote/client.py": ("test_client", "test_hostile", "test_hostile_two", "test_laws"),
 }
 
