@@ -156,6 +156,25 @@ def indented(key: str, mine: str, other: str, line: int, theirs: str) -> str:
     ("text", "error"),
     [
         ("a:\n\tb: 1\n", (TAB, 2, 1, "indent with spaces")),
+        ("\ta: 1\n", (TAB, 1, 1, "indent with spaces")),
+        ("a:\n\t\tb: 1\n", (TAB, 2, 1, "indent with spaces")),  # the first tab
+        ("a: 1\n  \tb: 2\n", (TAB, 2, 3, "indent with spaces")),
+        # a tab inside a quoted key is not indentation
+        (
+            "a: 'x\tb': 1\n",
+            ("invalid YAML: mapping values are not allowed in this context", 1, 9, None),
+        ),
+        # the last line, with no line break after it
+        ("a: 1\n b: 2", (indented("b", "1 space", "a", 1, "0 spaces"), 2, 2, SAME)),
+        ("a:\n  - b: 1\n  c: 2\n", (indented("c", "2 spaces", "b", 2, "4 spaces"), 3, 3, SAME)),
+        # the nearest key above is as indented: libyaml's words stay
+        (
+            "a: 1\nb: c: 2\n",
+            ("invalid YAML: mapping values are not allowed in this context", 2, 5, None),
+        ),
+        # a list item between: libyaml's words stay
+        ("a:\n  - x\n b: 1\n", ("invalid YAML: did not find expected key", 3, 2, None)),
+        ("a:\n  - x\n  b: 1\n", ("invalid YAML: did not find expected '-' indicator", 3, 3, None)),
         ("a: 1\n\tb: 2\n", (TAB, 2, 1, "indent with spaces")),
         ("a: 1\n b: 2\n", (indented("b", "1 space", "a", 1, "0 spaces"), 2, 2, SAME)),
         ("a:\n  b: 1\n c: 2\n", (indented("c", "1 space", "b", 2, "2 spaces"), 3, 2, SAME)),
@@ -203,6 +222,32 @@ def test_limits_and_their_messages() -> None:
     assert refused("a: {b: {c: 1}}\n", max_depth=2) == ("nesting deeper than 2 levels", 1, 8, None)
     assert refused("a: [[1]]\n", max_depth=2) == ("nesting deeper than 2 levels", 1, 5, None)
     assert read("a: {b: {c: 1}}\n", max_depth=3)[0][0] == {"a": {"b": {"c": 1}}}
+    assert read("a: [[1]]\n", max_depth=3)[0][0] == {"a": [[1]]}
+    # a merge key's value is one level down like any other
+    assert refused("<<: {x: {y: 1}}\n", max_depth=2)[:3] == ("nesting deeper than 2 levels", 1, 9)
+    assert read("<<: {x: {y: 1}}\n", max_depth=3)[0][0] == {"x": {"y": 1}}
+    # the budget counts collections too, at their own place
+    assert refused("a: [1]\n", max_nodes=1) == (
+        "the document expands to over 1 nodes",
+        1,
+        4,
+        laughs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "nodes"),
+    [
+        ("a: &x {b: 1, c: 2}\nd: *x\ne: *x\n", 10),  # 1 + 3 + 3 + 3
+        ("a: &m {<<: {x: 1}, y: 2}\nb: *m\n", 9),  # 1 + (1 + 2 + 1) + 4
+        ("a: &s [1, [2, 3]]\nb: *s\n", 11),  # 1 + (1 + 1 + 3) + 5
+    ],
+)
+def test_an_alias_costs_the_whole_size_of_what_it_names(text: str, nodes: int) -> None:
+    assert read(text, max_nodes=nodes)
+    assert (
+        refused(text, max_nodes=nodes - 1)[0] == f"the document expands to over {nodes - 1} nodes"
+    )
 
 
 def test_an_empty_document_is_none_and_each_document_is_its_own() -> None:
@@ -210,6 +255,46 @@ def test_an_empty_document_is_none_and_each_document_is_its_own() -> None:
     assert [d for d, _, _ in out] == [None, {"a": 1}, {"b": ["x"]}]
     assert [len(dups) for _, _, dups in out] == [0, 1, 0]
     assert out[2][1].keys == {("b",): (7, 1)}
+
+
+def test_a_key_after_a_merge_overrides_it_in_the_merged_place_as_pyyaml_does() -> None:
+    import yaml
+
+    text = "<<: {x: 1, y: 1}\nx: 2\n"
+    ((data, _),) = read(text)
+    assert list(data.items()) == list(yaml.safe_load(text).items()) == [("x", 2), ("y", 1)]
+
+
+def test_an_alias_to_a_scalar_reads_the_same_value_and_note() -> None:
+    ((data, notes),) = read("a: &x yes\nb: *x\n")
+    assert data == {"a": "yes", "b": "yes"}
+    assert set(notes) == {("a",), ("b",)}
+
+
+def test_a_parser_error_without_a_reason_or_a_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from streamkap_config.loaders import yaml_reader
+
+    class Silent:
+        def __init__(self, text: str) -> None:
+            pass
+
+        def check_node(self) -> bool:
+            raise yaml.MarkedYAMLError()
+
+        def dispose(self) -> None:
+            pass
+
+    monkeypatch.setattr(yaml_reader, "_loader_class", lambda module: Silent)
+    assert refused("a: 1\n") == ("invalid YAML: the parser gave no reason", 1, 1, None)
+
+    class Odd(Silent):
+        def check_node(self) -> bool:
+            raise yaml.YAMLError("odd")
+
+    monkeypatch.setattr(yaml_reader, "_loader_class", lambda module: Odd)
+    assert refused("a: 1\n") == ("invalid YAML: odd", 1, 1, None)
 
 
 def test_duplicates_after_a_merge_and_every_position() -> None:

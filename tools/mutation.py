@@ -92,6 +92,13 @@ EQUIVALENT: dict[str, str] = {
     "streamkap_config.core.refs.x_literal_text__mutmut_10": (
         "m.group(1) -> m.group(2): both are None for an escape and set for a reference"
     ),
+    "streamkap_config.loaders.yaml_reader.x__plain_scalar__mutmut_10": (
+        'first in "+-." -> "XX+-.XX": a word starting with X is no number, and no YAML 1.1'
+        " boolean starts with X"
+    ),
+    "streamkap_config.loaders.yaml_reader.x__plain_scalar__mutmut_15": (
+        'text.lstrip("+-") -> lstrip("XX+-XX"): the text is digits and signs, never an X'
+    ),
     "streamkap_config.deploy.changes.x__shown__mutmut_7": (
         "json.dumps(ensure_ascii=False) -> ensure_ascii=None: json reads the flag as a truth value"
     ),

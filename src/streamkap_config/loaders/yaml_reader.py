@@ -97,14 +97,14 @@ def _tagged_scalar(tag: str, text: str, line: int, column: int) -> Any:
         if tag == "tag:yaml.org,2002:bool":
             if text.lower() in ("true", "false"):
                 return text.lower() == "true"
-            raise ValueError(text)
+            raise ValueError
         if tag == "tag:yaml.org,2002:int":  # YAML 1.2: 017 is 17, 0o17 is 15, 0x1F is 31
             return int(text) if _INT.fullmatch(text) else int(text, 0)
         if tag == "tag:yaml.org,2002:float":
             return float(text)
     except ValueError:
         raise ParseError(
-            f"the value is not a valid {tag.rsplit(':', 1)[-1]} for its tag", line, column
+            f"the value is not a valid {tag.rpartition(':')[2]} for its tag", line, column
         ) from None
     raise ParseError(
         f"unsupported YAML tag {tag}", line, column, "only plain data is read; remove the tag"
@@ -146,7 +146,7 @@ class _Builder:
     PyYAML does), and its size counts against the node budget each time.
     """
 
-    def __init__(self, yaml: Any, limits: Limits, aliases: bool = True) -> None:
+    def __init__(self, yaml: Any, limits: Limits, aliases: bool) -> None:
         self.mapping, self.sequence = yaml.MappingNode, yaml.SequenceNode
         # False when the text holds no "*": no alias can reuse a node, nothing to remember.
         self.aliases = aliases
@@ -181,11 +181,8 @@ class _Builder:
                 raise ParseError("an alias refers to the collection it stands in", line, column)
         cls = node.__class__
         if cls is not self.mapping and cls is not self.sequence:
-            self.count(1, mark)
-            built: tuple[Any, int] = (self.scalar(node, tokens, line, column), 1)
-            if self.aliases:
-                self.built[id(node)] = built
-            return built
+            self.count(1, mark)  # an alias to a scalar reads it again: the same value
+            return self.scalar(node, tokens, line, column), 1
         if node.tag not in _CORE_TAGS:
             raise ParseError(
                 f"unsupported YAML tag {node.tag}",
@@ -205,11 +202,10 @@ class _Builder:
                 item, cost = self.value(child, (*tokens, str(n)), depth + 1)
                 items.append(item)
                 size += cost
-            built = (items, size)
+            built: tuple[Any, int] = (items, size)
         else:
             built = self.mapping_value(node, tokens, depth)
-        if self.aliases:
-            self.open.discard(id(node))
+        if self.aliases:  # built: an alias to it now finds it before asking if it is open
             self.built[id(node)] = built
         return built
 
@@ -221,15 +217,6 @@ class _Builder:
                 if note is not None and tokens:
                     self.positions.notes[tokens] = note
                 return value
-            if tag not in _CORE_TAGS and not tag.startswith("tag:yaml.org"):
-                raise ParseError(
-                    f"unsupported YAML tag {tag}",
-                    line,
-                    column,
-                    "only plain data is read; remove the tag",
-                )
-            if tag == "tag:yaml.org,2002:str":
-                return node.value
             return _tagged_scalar(tag, node.value, line, column)
         except ValueError as exc:  # an integer past Python's digit limit
             raise ParseError(too_long_number(exc), line, column) from None
@@ -268,9 +255,7 @@ class _Builder:
             if key in container and key not in merged:
                 self.dups.append(duplicate_issue(here, keys.get(here), line, column))
                 continue  # the first value stays; the repeated one is dropped
-            if merged:
-                merged.discard(key)
-                container.pop(key, None)
+            merged.discard(key)
             keys.setdefault(here, (line, column))
             container[key], cost = self.value(value_node, here, depth + 1)
             size += cost
@@ -295,17 +280,13 @@ def read_yaml(text: str, limits: Limits) -> Iterator[tuple[Any, Positions, list[
                     f"more than {limits.max_documents:,} YAML documents in one file",
                     hint="split the file",
                 )
-            root = loader.get_node()
             builder = _Builder(yaml, limits, aliases=aliases)
-            if root is None:
-                result.append((None, builder.positions, []))
-                continue
-            data, _ = builder.value(root, (), 0)
+            data, _ = builder.value(loader.get_node(), (), 0)
             result.append((data, builder.positions, builder.dups))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = exc.problem or exc.context or "the parser gave no reason"
         raise _explain_yaml_error(text, problem, line, column) from None
     except yaml.YAMLError as exc:
         raise ParseError(f"invalid YAML: {exc}") from None
@@ -328,7 +309,7 @@ def _spaces(n: int) -> str:
 def _explain_yaml_error(text: str, problem: str, line: int, column: int) -> ParseError:
     """libyaml's complaint, said in terms of what the user did: tabs, a stray indent."""
     lines = text.split("\n")
-    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    here = lines[line - 1] if line <= len(lines) else ""
     indent = here[: len(here) - len(here.lstrip(" \t"))]
     if "\t" in indent or here[column - 1 : column] == "\t":
         tab = here.index("\t") + 1 if "\t" in here else column
@@ -344,7 +325,7 @@ def _explain_yaml_error(text: str, problem: str, line: int, column: int) -> Pars
         "mapping values are not allowed in this context",
         "did not find expected '-' indicator",
     ):
-        for before in range(line - 2, -1, -1):
+        for before in reversed(range(line - 1)):
             sibling = _KEY_LINE.match(lines[before])
             if sibling is None:
                 if lines[before].strip() and not lines[before].lstrip().startswith("#"):
