@@ -101,6 +101,12 @@ def test_the_limits_own_bounds() -> None:
     assert Limits() == Limits(5 * 1024 * 1024, 64, 200_000, 10_000)
 
 
+def test_a_parse_error_says_its_message() -> None:
+    e = ParseError("bad", 2, 3, "fix it")
+    assert str(e) == "bad" and (e.message, e.line, e.column, e.hint) == ("bad", 2, 3, "fix it")
+    assert (ParseError("m").line, ParseError("m").column, ParseError("m").hint) == (1, 1, None)
+
+
 def test_a_loaded_file_has_its_documents_under_their_old_name_too() -> None:
     loaded = LoadedFile("x.yaml")
     assert loaded.documents == [] and loaded.issues == [] and loaded.sources is loaded.documents
@@ -126,7 +132,7 @@ def test_real_paths_see_through_links_of_files_and_folders(tmp_path: Path) -> No
 
 @pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and links")
 def test_walk_order_hidden_folders_links_fifos_and_depth(tmp_path: Path) -> None:
-    for name in ("b/z.yaml", "b/a.yaml", "a.yaml", ".hidden/x.yaml", "c/d/e/deep.yaml"):
+    for name in ("b/z.yaml", "b/a.yaml", "a.yaml", ".hidden/x.yaml", "c/d/e/deep.yaml", "z/l.yaml"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     os.mkfifo(tmp_path / "b" / "pipe")
@@ -134,9 +140,15 @@ def test_walk_order_hidden_folders_links_fifos_and_depth(tmp_path: Path) -> None
     errors: list[tuple[str, str]] = []
     found = list(walk(str(tmp_path), lambda p, r: errors.append((p, r))))
     rel = [os.path.relpath(p, tmp_path) for p in found]
-    assert rel == ["a.yaml", "b/a.yaml", "b/z.yaml", "c/d/e/deep.yaml"] and errors == []
+    assert rel == ["a.yaml", "b/a.yaml", "b/z.yaml", "c/d/e/deep.yaml", "z/l.yaml"]
+    assert errors == []
     shallow = list(walk(str(tmp_path), lambda p, r: errors.append((p, r)), max_depth=2))
-    assert [os.path.relpath(p, tmp_path) for p in shallow] == ["a.yaml", "b/a.yaml", "b/z.yaml"]
+    assert [os.path.relpath(p, tmp_path) for p in shallow] == [
+        "a.yaml",
+        "b/a.yaml",
+        "b/z.yaml",
+        "z/l.yaml",  # the walk goes on past a folder too deep
+    ]
     assert errors == [
         (str(tmp_path / "c" / "d"), "folders nested deeper than 2 levels were not read")
     ]

@@ -99,6 +99,12 @@ EQUIVALENT: dict[str, str] = {
     "streamkap_config.loaders.yaml_reader.x__plain_scalar__mutmut_15": (
         'text.lstrip("+-") -> lstrip("XX+-XX"): the text is digits and signs, never an X'
     ),
+    "streamkap_config.loaders.common.x_decode__mutmut_7": (
+        'decode("utf-8") -> decode("UTF-8"): codec names are case-blind'
+    ),
+    "streamkap_config.loaders.common.x_walk__mutmut_18": (
+        "is_dir(follow_symlinks=False) -> None: the flag is read as a truth value"
+    ),
     "streamkap_config.deploy.changes.x__shown__mutmut_7": (
         "json.dumps(ensure_ascii=False) -> ensure_ascii=None: json reads the flag as a truth value"
     ),
