@@ -443,3 +443,32 @@ def test_generated_hostile_files_get_a_documented_exit_code(tmp_path_factory, da
         code = validate_main([str(f), "--cache-dir", str(folder / "cache")])
     assert code in (0, 1, 2, 3)
     assert "Traceback" not in err.getvalue()
+
+
+def test_a_compressed_body_unpacks_in_bounded_steps_however_it_arrives():
+    """httpx unpacks each received piece whole: a 64 KiB piece of a bomb was 64 MiB at once
+    (a loaded machine gets the whole bomb in one read). Ours never yields more than a step."""
+    import gzip
+    import zlib
+
+    import httpx
+
+    from streamkap_config.remote.client import DECODE_STEP, _decoded
+
+    body = b"0" * (8 << 20)
+    packed = gzip.compress(body, compresslevel=9)
+    pieces = list(_decoded(iter([packed]), "gzip"))
+    assert max(map(len, pieces)) <= DECODE_STEP and b"".join(pieces) == body
+    halves = [packed[: len(packed) // 2], packed[len(packed) // 2 :]]
+    assert b"".join(_decoded(iter(halves), " GZIP ")) == body
+    assert b"".join(_decoded(iter([zlib.compress(b"x" * 1000)]), "deflate")) == b"x" * 1000
+    assert b"".join(_decoded(iter([b"plain", b" text"]), "identity")) == b"plain text"
+    assert b"".join(_decoded(iter([b"as is"]), "")) == b"as is"
+    for encoding, pieces_sent in [
+        ("br", [b"x"]),
+        ("gzip, gzip", [packed]),
+        ("gzip", [b"not gzip at all"]),
+        ("gzip", [packed[:-20]]),  # cut short
+    ]:
+        with pytest.raises(httpx.DecodingError):
+            b"".join(_decoded(iter(pieces_sent), encoding))

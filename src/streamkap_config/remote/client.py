@@ -90,6 +90,40 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+#: The most a compressed body unpacks to in one step: a gzip bomb that arrives in one
+#: piece (64 KiB of it is 64 MiB of zeros) is still counted as it unpacks.
+DECODE_STEP = 64 * 1024
+
+
+def _decoded(raw: Iterator[bytes], encoding: str) -> Iterator[bytes]:
+    """The body's bytes as sent, unpacked by its Content-Encoding at most
+    :data:`DECODE_STEP` bytes at a time (httpx unpacks each received piece whole)."""
+    import zlib
+
+    names = [e.strip().lower() for e in encoding.split(",") if e.strip()]
+    names = [e for e in names if e != "identity"]
+    if not names:
+        yield from raw
+        return
+    if len(names) > 1 or names[0] not in ("gzip", "deflate"):
+        raise httpx.DecodingError(f"unsupported content encoding {encoding!r}")
+    unpack = zlib.decompressobj(16 + zlib.MAX_WBITS if names[0] == "gzip" else zlib.MAX_WBITS)
+    try:
+        for piece in raw:
+            while piece:
+                out = unpack.decompress(piece, DECODE_STEP)
+                piece = unpack.unconsumed_tail
+                if out:
+                    yield out
+        rest = unpack.flush()
+    except zlib.error:
+        raise httpx.DecodingError("the body does not unpack") from None
+    if rest:
+        yield rest
+    if not unpack.eof:
+        raise httpx.DecodingError("the compressed body ends early")
+
+
 def _snippet(data: bytes, secrets: Iterable[str | None], limit: int = _SNIPPET) -> str:
     """A short, whitespace-folded prefix of a body, with every secret cut out.
 
@@ -217,7 +251,12 @@ class StreamkapClient:
         self._auth_lock = threading.Lock()
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
-            headers={"Accept": "application/json", "User-Agent": "streamkap-config"},
+            # Only the encodings _decoded unpacks, in bounded steps.
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",
+                "User-Agent": "streamkap-config",
+            },
             follow_redirects=False,
             trust_env=False,
         )
@@ -415,7 +454,8 @@ class StreamkapClient:
         ) as response:
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_bytes():  # decoded: a gzip bomb is counted unpacked
+            encoding = response.headers.get("content-encoding", "")
+            for chunk in _decoded(response.iter_raw(), encoding):  # a bomb counted unpacked
                 size += len(chunk)
                 if size > self.max_bytes:
                     raise ApiError(
