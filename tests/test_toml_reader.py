@@ -22,6 +22,13 @@ ONCE = "a TOML key is set once in its table: remove one"
         # the x of the root table is not the first x of [t]
         ("x = 1\n[t]\nx = 1\nx = 2\n", ('duplicate key "x" (first at line 3)', 4, 1, ONCE)),
         ("a.b = 1\na = 2\n", ('duplicate key "a"', 2, 1, ONCE)),
+        # the search for the first stops at its table's header
+        ("[t]\na.b = 1\na = 2\n", ('duplicate key "a"', 3, 1, ONCE)),
+        # a table's first is searched past other tables' headers
+        ("[t]\nx = 1\n[u]\n[t]\n", ('duplicate key "t" (first at line 1)', 4, 1, ONCE)),
+        # a key is not the first of a table of its name
+        ("a = 1\n[a]\n", ('duplicate key "a"', 2, 1, ONCE)),
+        ("[t]\na = 1\n[t.a]\n", ('duplicate key "t.a"', 3, 1, ONCE)),
         ("a = \n", ("invalid TOML: Invalid value", 1, 5, None)),
         ("x = 1\na = [1,\n", ("invalid TOML: Invalid value (at end of document)", 3, 1, None)),
         (
