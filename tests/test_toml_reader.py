@@ -108,5 +108,7 @@ def test_multi_line_strings_and_comments_do_not_throw_positions_off() -> None:
         ("f",): (7, 1),
         ("g",): (10, 1),
     }
+    _, positions, _ = read_toml("[t] # t again\nv = 1\n", Limits())
+    assert positions.keys[("t",)] == (1, 2)  # the header's own name, not the comment's
     _, positions, _ = read_toml("x = 1 # c\n[ t . u ] # h\ny = 2\n", Limits())
     assert positions.keys == {("x",): (1, 1), ("t", "u"): (2, 3), ("t", "u", "y"): (3, 1)}
