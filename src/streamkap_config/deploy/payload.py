@@ -215,14 +215,18 @@ def build_payload(
     doc = as_document(document)
     # The project validated this very document: its result holds the cross issues too.
     known = _known_result(project, doc) if project is not None and kind is None else None
-    result = known or validate_document(
-        doc,
-        kind=kind,
-        mode=mode,
-        strict=strict,
-        schemas=schemas,
-        connector=connector,
-        no_plaintext_secrets=no_plaintext_secrets,
+    result = (
+        known
+        if known is not None
+        else validate_document(
+            doc,
+            kind=kind,
+            mode=mode,
+            strict=strict,
+            schemas=schemas,
+            connector=connector,
+            no_plaintext_secrets=no_plaintext_secrets,
+        )
     )
     if result.kind == PIPELINE:
         return _from_result(doc, result, project, ids, topic_ids)
