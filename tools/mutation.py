@@ -81,7 +81,13 @@ MODULES: dict[str, tuple[str, ...]] = {
         "test_hostile",
         "test_hostile_two",
     ),
-    "remote/client.py": ("test_client", "test_hostile", "test_hostile_two", "test_laws"),
+    "remote/client.py": (
+        "test_client_words",
+        "test_client",
+        "test_hostile",
+        "test_hostile_two",
+        "test_laws",
+    ),
 }
 
 #: Mutants that cannot change behaviour, by mutmut's name, each with why.

@@ -157,7 +157,9 @@ def _detail(data: bytes, secrets: Iterable[str | None], limit: int = 300) -> str
         for item in detail[:5]:
             if isinstance(item, dict):
                 loc = [str(x) for x in item.get("loc") or [] if x != "body"]
-                parts.append(" ".join(p for p in (".".join(loc), str(item.get("msg", ""))) if p))
+                part = " ".join(p for p in (".".join(loc), str(item.get("msg", ""))) if p)
+                if part:  # an item with neither a place nor words adds no "; "
+                    parts.append(part)
         detail = "; ".join(parts) + (f" (and {len(detail) - 5} more)" if len(detail) > 5 else "")
     if not isinstance(detail, str) or not detail.strip():
         return None
