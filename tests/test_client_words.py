@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from httptest import LocalServer
 from streamkap_config.core.errors import ApiError, ListingTooLargeError, StreamkapConfigError
@@ -991,3 +993,155 @@ def test_close_and_the_with_block_close_the_connection_pool(script, fake):
         c.list("source")
     with pytest.raises(RuntimeError):
         c.list("source")
+
+
+# -- what the mutation run found untested ----------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    body=st.lists(
+        st.one_of(st.binary(max_size=300), st.integers(1, 200_000).map(lambda n: b"0" * n)),
+        max_size=6,
+    ).map(b"".join),
+    size=st.integers(1, 5000),
+    encoding=st.sampled_from(["gzip", "deflate"]),
+)
+def test_any_body_in_any_pieces_unpacks_to_itself(body, size, encoding):
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    out = list(_decoded(iter(pieces(packed, size)), encoding))
+    assert b"".join(out) == body
+    assert all(0 < len(chunk) <= DECODE_STEP for chunk in out)
+
+
+def test_a_zlib_stream_sent_as_gzip_does_not_unpack():
+    with pytest.raises(httpx.DecodingError, match="the body does not unpack"):
+        b"".join(_decoded(iter([zlib.compress(b"{}")]), "gzip"))
+
+
+def test_the_size_bound_counts_every_piece_not_the_last_one(script, fake):
+    body = gzip.compress(b" " * (2 * DECODE_STEP) + b"[]")
+    script.then(Answer(200, body, {"Content-Encoding": "gzip"}))
+    err = raised(make(script, fake, max_bytes=DECODE_STEP + 1).get_connectors, "s3")
+    assert err.reason == f"response larger than {DECODE_STEP + 1:,} bytes; refused"
+
+
+def test_the_longest_form_goes_first_whatever_its_letters():
+    assert scrub("ab", ["b", "ab"]) == "********"
+
+
+def test_six_errors_say_one_more():
+    body = json.dumps({"detail": [{"loc": ["f", i], "msg": "m"} for i in range(6)]}).encode()
+    assert _detail(body, []) == "f.0 m; f.1 m; f.2 m; f.3 m; f.4 m (and 1 more)"
+
+
+def test_the_defaults_are_the_documented_ones():
+    c = StreamkapClient("https://api.example.com/prefiX/", token="t")
+    assert c.base_url == "https://api.example.com/prefiX"
+    assert (c.retries, c.backoff, c.max_retry_after, c.deadline) == (3, 0.5, 30.0, 60.0)
+    assert (c.renew_before, c.list_deadline, c.max_bytes) == (30.0, 300.0, 16 * 1024 * 1024)
+    assert c._http.timeout == httpx.Timeout(10.0)
+    assert StreamkapClient.from_env(retries=7, deadline=5).retries == 7
+
+
+def test_a_clock_that_starts_at_zero_waits_for_nothing(script):
+    fake = FakeTime()
+    fake.now = 0.0
+    script.then(Answer(200, []))
+    make(script, fake).list("source")
+    assert fake.sleeps == []
+
+
+def test_a_pause_that_has_passed_costs_no_wait(script, fake):
+    script.then(Answer(429, headers={"Retry-After": "2"}), Answer(200, []), Answer(200, []))
+    c = make(script, fake)
+    c.list("source")
+    c.list("source")
+    assert fake.sleeps == [2.0]
+
+
+def test_only_these_headers_are_sent(script, fake):
+    script.then(Answer(200, []))
+    make(script, fake).list("source")
+    assert set(script.seen[0].headers) == {
+        "host",
+        "accept",
+        "accept-encoding",
+        "connection",
+        "user-agent",
+        "authorization",
+    }
+
+
+def test_a_given_token_is_used_before_any_exchange_and_renewed_on_a_401(script, fake):
+    c = make(script, fake, token="given", client_id="cid", secret="csecret")
+    script.then(Answer(200, []), Answer(401), Answer(200, {"accessToken": "issued"}))
+    script.then(Answer(200, []))
+    c.list("source")
+    c.list("source")
+    assert [s.headers.get("authorization") for s in script.seen] == [
+        "Bearer given",
+        "Bearer given",
+        None,
+        "Bearer issued",
+    ]
+
+
+def test_redacting_adds_to_what_was_redacted():
+    c = StreamkapClient("https://api.example.com", token="t")
+    c.redact(["one"])
+    c.redact(["two"])
+    assert c.scrubbed("one two") == "******** ********"
+
+
+def test_a_page_size_of_one_said_by_the_server_reads_on(script, fake):
+    script.then(
+        Answer(200, {"result": [source("a")], "page_size": 1}),
+        Answer(200, {"result": [], "page_size": 1}),
+    )
+    assert [o.id for o in make(script, fake).list("source", page_size=50)] == ["a"]
+    assert len(script.seen) == 2
+
+
+def test_waits_past_the_deadline_name_the_request_in_every_path(fake, script, steady):
+    url = f"http://127.0.0.1:{free_port()}"
+    c = StreamkapClient(url, token="t", deadline=1, backoff=2, clock=fake.clock, sleep=fake.sleep)
+    err = raised(c.get, "source", "s1")
+    assert str(err) == (
+        f"GET {url}/sources/s1: retrying would take 2 s more, past the deadline (1 s left of 1 s)"
+    )
+    script.then(Answer(429, headers={"Retry-After": "9"}))
+    err = raised(make(script, fake, deadline=8).get, "source", "s1")
+    assert str(err) == (
+        f"GET {script.url}/sources/s1: retrying would take 9 s more, past the deadline "
+        "(8 s left of 8 s)"
+    )
+    script.then(Answer(503, headers={"Retry-After": "1"}))
+    err = raised(make(script, fake, deadline=0.4).get, "source", "s1")
+    assert str(err).endswith("retrying would take 1 s more, past the deadline (0 s left of 0.4 s)")
+
+
+@pytest.mark.parametrize(
+    ("call", "method", "path"),
+    [
+        (lambda c: c.get("source", "s1"), "GET", "/sources/s1"),
+        (lambda c: c.create("source", {"name": "x"}), "POST", "/sources"),
+        (lambda c: c.update("source", "s1", {"name": "x"}), "PUT", "/sources/s1"),
+    ],
+)
+def test_a_wrong_object_in_an_answer_names_the_request(script, fake, call, method, path):
+    script.then(Answer(200, {"id": "s1", "name": "x"}))
+    err = raised(call, make(script, fake))
+    assert str(err) == f"{method} {script.url}{path}: unexpected source in the answer (connector)"
+    script.then(Answer(400, b"no"))
+    err = raised(call, make(script, fake))
+    assert str(err).startswith(f"{method} {script.url}{path}")
+
+
+def test_a_nested_field_is_named_by_its_dotted_place(script, fake):
+    pipeline = {"id": "p1", "name": "p", "source": {"name": "s"}, "destination": {"id": "d"}}
+    script.then(Answer(200, pipeline))
+    err = raised(make(script, fake).get, "pipeline", "p1")
+    assert (
+        str(err) == f"GET {script.url}/pipelines/p1: unexpected pipeline in the answer (source.id)"
+    )

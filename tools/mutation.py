@@ -114,6 +114,90 @@ EQUIVALENT: dict[str, str] = {
     "streamkap_config.deploy.changes.x__shown__mutmut_7": (
         "json.dumps(ensure_ascii=False) -> ensure_ascii=None: json reads the flag as a truth value"
     ),
+    "streamkap_config.remote.client.x__snippet__mutmut_9": (
+        '"utf-8" -> "UTF-8": codec names are case-blind'
+    ),
+    "streamkap_config.remote.client.x__snippet__mutmut_18": (
+        "json.dumps(ensure_ascii=False) -> None: read as a truth value"
+    ),
+    "streamkap_config.remote.client.x__variants__mutmut_3": (
+        "json.dumps(ensure_ascii=False) -> None: read as a truth value"
+    ),
+    "streamkap_config.remote.client.x__variants__mutmut_26": (
+        'quote(safe="") -> safe="XXXX": X is never quoted anyway'
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_60": (
+        'expiry "inf if token" -> always inf: with no token one is fetched first, which sets it'
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_63": (
+        'float("inf") -> float("INF"): the same number'
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_69": (
+        "follow_redirects=False -> None: read as a truth value"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_73": (
+        "follow_redirects=False left out: httpx's default is False"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_70": (
+        "trust_env=False -> None: read as a truth value"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_fetch_token__mutmut_11": (
+        "auth=False -> None: read as a truth value"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_send__mutmut_4": (
+        "reauthed = False -> None: read as a truth value"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁlist__mutmut_1": (
+        "page_size default 100 -> 101: clamped to 100 before use"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁlist__mutmut_118": (
+        "0 < answered <= size -> < size: at answered == size both limits are size"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_77": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_78": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_82": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_83": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_87": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_88": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_exchange__mutmut_28": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_send__mutmut_39": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_send__mutmut_40": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_send__mutmut_145": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_send__mutmut_146": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁget_connectors__mutmut_29": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁget_connectors__mutmut_30": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁget_connectors__mutmut_86": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁget_connectors__mutmut_87": (
+        "an HTTP header's name is case-blind (httpx folds it)"
+    ),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"}

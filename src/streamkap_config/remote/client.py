@@ -63,7 +63,7 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(host).is_loopback  # urlsplit's hostname: no brackets
     except ValueError:
         return False
 
@@ -108,6 +108,9 @@ def _decoded(raw: Iterator[bytes], encoding: str) -> Iterator[bytes]:
     if len(names) > 1 or names[0] not in ("gzip", "deflate"):
         raise httpx.DecodingError(f"unsupported content encoding {encoding!r}")
     unpack = zlib.decompressobj(16 + zlib.MAX_WBITS if names[0] == "gzip" else zlib.MAX_WBITS)
+    # No flush at the end: a stream's trailer (its checksum) comes after its last byte of
+    # output, so a stream that reached its end has nothing left to give, and one that
+    # did not is refused below whatever it holds.
     try:
         for piece in raw:
             while piece:
@@ -115,11 +118,8 @@ def _decoded(raw: Iterator[bytes], encoding: str) -> Iterator[bytes]:
                 piece = unpack.unconsumed_tail
                 if out:
                     yield out
-        rest = unpack.flush()
     except zlib.error:
         raise httpx.DecodingError("the body does not unpack") from None
-    if rest:
-        yield rest
     if not unpack.eof:
         raise httpx.DecodingError("the compressed body ends early")
 
@@ -338,7 +338,7 @@ class StreamkapClient:
             token = data["accessToken"]
             expires_in = float(data.get("expiresIn", 3600))
             if not isinstance(token, str) or not token:
-                raise ValueError("empty accessToken")
+                raise ValueError  # only the class is said: see below
             _header_safe(token, "the issued access token")
         except (ValueError, KeyError, TypeError, RecursionError, StreamkapConfigError) as exc:
             raise ApiError(
