@@ -129,6 +129,18 @@ EQUIVALENT: dict[str, str] = {
     "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_60": (
         'expiry "inf if token" -> always inf: with no token one is fetched first, which sets it'
     ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_64": (
+        "expiry 0.0 -> 1.0 without a token: with no token one is fetched whatever the expiry"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_fetch_token__mutmut_39": (
+        "the name given to _header_safe: its message is never shown, only its class"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_fetch_token__mutmut_42": (
+        "the name given to _header_safe: its message is never shown, only its class"
+    ),
+    "streamkap_config.remote.client.xǁStreamkapClientǁ_fetch_token__mutmut_43": (
+        "the name given to _header_safe: its message is never shown, only its class"
+    ),
     "streamkap_config.remote.client.xǁStreamkapClientǁ__init____mutmut_63": (
         'float("inf") -> float("INF"): the same number'
     ),
