@@ -1,0 +1,98 @@
+"""The command line of two versions side by side: a commit against the working tree.
+
+    python3 tools/bench_ab.py                      # HEAD against the working tree
+    python3 tools/bench_ab.py --base HEAD~3 --runs 21 --jobs 1
+
+Each version's package goes on ``PYTHONPATH`` (the commit's ``src/`` from
+``git archive``, bytecode compiled), and each runs ``streamkap-validate -q
+--no-project`` over the same 500 whole documents of ``tools/bench_cli.py``
+(PostgreSQL sources, 10 % invalid), alternating, so that a change in the
+machine's load falls on both. Medians; the ratio is base / working tree, so
+above 1 the working tree is faster. A change worth less than the spread of
+one run on a shared machine (a few per cent) shows as about 1.00.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = (
+    "import sys\n"
+    "from streamkap_config.cli import console_validate\n"
+    "sys.argv[0] = 'streamkap-validate'\n"
+    "console_validate()\n"
+)
+
+
+def export(rev: str, target: Path) -> Path:
+    """The ``src/`` of commit ``rev`` under ``target``."""
+    data = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "src"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        try:
+            tar.extractall(target, filter="data")
+        except TypeError:  # a Python without extraction filters (before 3.10.12)
+            tar.extractall(target)  # our own repository's archive
+    return target / "src"
+
+
+def timed(src: Path, args: list[str]) -> float:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", RUN, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default="HEAD", help="the commit to compare against")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--jobs", type=int, help="streamkap-validate --jobs")
+    parser.add_argument("--files", type=int, default=500)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "tools"))
+    from bench_cli import write_documents
+
+    with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
+        work = Path(tmp)
+        base = export(args.base, work / "base")
+        here = ROOT / "src"
+        for src in (base, here):
+            compileall.compile_dir(src, quiet=1)
+        corpus = work / "corpus"
+        corpus.mkdir()
+        written = write_documents(corpus, args.files, (("source", "postgresql"),), random.Random(7))
+        files = [f for paths in written.values() for f in paths]
+        cli = ["-q", "--no-project", *(["--jobs", str(args.jobs)] if args.jobs else []), *files]
+        times: dict[str, list[float]] = {"base": [], "here": []}
+        for src in (base, here):  # one warm-up run each
+            timed(src, cli)
+        for _ in range(args.runs):
+            for name, src in (("base", base), ("here", here)):
+                times[name].append(timed(src, cli))
+    a, b = (statistics.median(times[k]) for k in ("base", "here"))
+    print(f"{args.files} files, {args.runs} runs each, medians")
+    print(f"base ({args.base}): {a:.3f} s   working tree: {b:.3f} s   base / tree: {a / b:.2f}")
+
+
+if __name__ == "__main__":
+    main()
