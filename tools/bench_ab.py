@@ -6,7 +6,8 @@
 Each version's package goes on ``PYTHONPATH`` (the commit's ``src/`` from
 ``git archive``, bytecode compiled), and each runs ``streamkap-validate -q
 --no-project`` over the same 500 whole documents of ``tools/bench_cli.py``
-(PostgreSQL sources, 10 % invalid), alternating, so that a change in the
+(PostgreSQL sources, 10 % invalid; ``--bare``: its bare configs with
+``--connector postgresql``), alternating, so that a change in the
 machine's load falls on both. Medians; the ratio is base / working tree, so
 above 1 the working tree is faster. A change worth less than the spread of
 one run on a shared machine (a few per cent) shows as about 1.00.
@@ -68,9 +69,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--jobs", type=int, help="streamkap-validate --jobs")
     parser.add_argument("--files", type=int, default=500)
+    parser.add_argument(
+        "--bare", action="store_true", help="bare PostgreSQL configs (--connector postgresql)"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tools"))
-    from bench_cli import write_documents
+    from bench_cli import write_corpus, write_documents
 
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as tmp:
         work = Path(tmp)
@@ -80,9 +84,15 @@ def main() -> None:
             compileall.compile_dir(src, quiet=1)
         corpus = work / "corpus"
         corpus.mkdir()
-        written = write_documents(corpus, args.files, (("source", "postgresql"),), random.Random(7))
-        files = [f for paths in written.values() for f in paths]
-        cli = ["-q", "--no-project", *(["--jobs", str(args.jobs)] if args.jobs else []), *files]
+        if args.bare:
+            files = write_corpus(corpus, args.files, random.Random(7))
+            cli = ["-q", "--connector", "postgresql"]
+        else:
+            pair = ("source", "postgresql")
+            written = write_documents(corpus, args.files, (pair,), random.Random(7))
+            files = [f for paths in written.values() for f in paths]
+            cli = ["-q", "--no-project"]
+        cli += [*(["--jobs", str(args.jobs)] if args.jobs else []), *files]
         times: dict[str, list[float]] = {"base": [], "here": []}
         for src in (base, here):  # one warm-up run each
             timed(src, cli)
@@ -90,7 +100,8 @@ def main() -> None:
             for name, src in (("base", base), ("here", here)):
                 times[name].append(timed(src, cli))
     a, b = (statistics.median(times[k]) for k in ("base", "here"))
-    print(f"{args.files} files, {args.runs} runs each, medians")
+    shape = "bare configs" if args.bare else "whole documents"
+    print(f"{args.files} {shape}, {args.runs} runs each, medians")
     print(f"base ({args.base}): {a:.3f} s   working tree: {b:.3f} s   base / tree: {a / b:.2f}")
 
 

@@ -55,9 +55,9 @@ def forked_map(
     count = min(jobs, len(items) // MIN_PER_JOB)
     if count < 2 or not hasattr(os, "fork"):
         return [func(item) for item in items]
-    import threading  # imported here: a run over few files never needs these modules
-
-    if threading.active_count() > 1:
+    # Threads are started through threading: when nothing imported it, none runs.
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
         return [func(item) for item in items]
     # The first item warms the caches (a connector's schema, its compiled checks) that
     # the workers then inherit instead of each building them again.

@@ -568,12 +568,16 @@ def _shared(one: _Entry, other: _Entry) -> tuple[str, ...]:
 
 def _holds_variable(value: Any) -> bool:
     """Whether any string in ``value`` (at any depth) holds ``${var:``."""
-    if isinstance(value, str):
-        return "${var:" in value
-    if isinstance(value, dict):
-        return any(_holds_variable(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_variable(v) for v in value)
+    stack = [value]  # a loop, not a recursion through any(): every document passes here
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "${var:" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

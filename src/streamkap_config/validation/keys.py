@@ -12,7 +12,6 @@ the Terraform attribute name; a declared deprecated alias.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -111,6 +110,8 @@ class KeyIndex:
                 | {p.terraform_attribute for p in props if p.terraform_attribute}
             )
             self._grams = [(s, _bigrams(s.lower())) for s in spellings]
+        import heapq  # here: a run without an unknown key never needs it
+
         grams = _bigrams(flat.lower())
         size = len(grams) or 1
         scored = heapq.nlargest(

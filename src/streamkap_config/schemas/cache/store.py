@@ -3,11 +3,11 @@ atomically under the cross-process lock (the layout is in :mod:`..cache`)."""
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import re
 import sys
-import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_TTL_DAYS", "CacheStore", "default_cache_dir", "valid_code"]
 
-_THREAD_LOCK = threading.Lock()
+# threading.Lock() itself, without importing threading on every run (a pull locks it).
+_THREAD_LOCK = _thread.allocate_lock()
 DEFAULT_TTL_DAYS = 7.0
 
 
