@@ -45,13 +45,14 @@ MODULES: dict[str, tuple[str, ...]] = {
         "test_keys",
     ),
     "validation/configs.py": (
+        "test_configs",
         "test_messages",
         "test_validate",
         "test_kinds",
         "test_laws",
         "test_keys",
     ),
-    "validation/keys.py": ("test_keys", "test_messages", "test_validate", "test_kinds"),
+    "validation/keys.py": ("test_keys", "test_configs", "test_validate", "test_kinds"),
     "deploy/payload.py": (
         "test_payload",
         "test_payload_build",
