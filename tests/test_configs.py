@@ -39,7 +39,32 @@ RAW = {
             "conditions": [{"operator": "EQ", "config": "ssh.enabled", "value": True}],
             "value": {"control": "number"},
         },
+        {
+            "name": "ssh.key",
+            "display_name": "SSH key",
+            "required": True,
+            "conditions": [
+                {"operator": "EQ", "config": "ssh.enabled", "value": True},
+                {"operator": "EQ", "config": "ssh.auth", "value": "key"},
+            ],
+            "value": {"control": "text"},
+        },
+        {
+            "name": "ssh.auth",
+            "value": {"control": "one-select", "raw_values": ["password", "key"]},
+            "conditions": [{"operator": "EQ", "config": "ssh.enabled", "value": True}],
+        },
+        {
+            "name": "ssh.agent",
+            "conditions": [
+                {"operator": "EQ", "config": "ssh.enabled", "value": True},
+                {"operator": "EQ", "config": "ssh.auth", "value": "key"},
+            ],
+            "value": {"control": "toggle"},
+        },
         {"name": "database.password", "encrypt": True, "value": {"control": "password"}},
+        {"name": "database.port.name", "value": {"control": "text"}},
+        {"name": "database.post.name", "value": {"control": "text"}},
         {"name": "a.b", "value": {"control": "text"}},
         {"name": "a.b.user.defined", "value": {"control": "text"}},
     ]
@@ -305,4 +330,98 @@ def test_a_nested_config_reports_each_key_at_its_nested_place():
             8,
             5,
         )
+    ]
+
+
+def test_every_close_name_is_offered_and_each_bad_key_is_reported_after_the_others():
+    found, _ = issues(
+        VALID + "  a.b.user.displayed: x\n  host_name: again\n  database.pot.name: p\n"
+    )
+    assert [(f[0], f[2], f[4]) for f in found] == [
+        (
+            "ambiguous-key",
+            "config.a.b.user.displayed: matches several keys: a.b, a.b.user.defined",
+            "write the full API name",
+        ),
+        (
+            "duplicate-key",
+            "config.host_name: sets host.name.user.defined again (first set at "
+            "config.host.name, /config/host.name)",
+            "keep one of the two",
+        ),
+        (
+            "unknown-key",
+            "config.database.pot.name: unknown key",
+            "did you mean database.post.name, database.port.name?",
+        ),
+    ]
+
+
+def test_a_refused_key_is_not_in_the_config_read_for_other_checks():
+    _, result = issues(VALID + "  server.id: s\n  status: ok\n  slot.name: s1\n", mode="update")
+    assert dict(result.readable_config) == {"host.name.user.defined": "h", "port": 5}
+
+
+def test_conditions_are_joined_with_and_and_only_the_unmet_ones_are_asked_for():
+    found, _ = issues(VALID + "  ssh.enabled: true\n  ssh.host: s\n  ssh.auth: key\n")
+    assert [(f[2], f[4]) for f in found] == [
+        (
+            "config: missing required key ssh.key (required when ssh.enabled == true and "
+            'ssh.auth == "key")',
+            "SSH key",
+        )
+    ]
+    found, _ = issues(VALID + "  ssh.agent: true\n")
+    assert [(f[2], f[4]) for f in found] == [
+        (
+            "config.ssh.agent: ssh.agent only applies when ssh.enabled == true and "
+            'ssh.auth == "key"',
+            'remove it, or set ssh.enabled == true and ssh.auth == "key"',
+        )
+    ]
+    found, _ = issues(VALID + "  ssh.enabled: true\n  ssh.host: s\n  ssh.agent: true\n")
+    assert [f[4] for f in found] == ['remove it, or set ssh.auth == "key"']
+
+
+ORDERED = {
+    "Ordered": [
+        {
+            "name": "gated",
+            "required": True,
+            "conditions": [{"operator": "EQ", "config": "gate", "value": True}],
+            "value": {"control": "text"},
+        },
+        {"name": "gate", "value": {"control": "toggle", "default": False}},
+        {"name": "after", "display_name": "After", "required": True, "value": {"control": "text"}},
+    ]
+}
+
+
+def test_a_required_key_after_one_whose_condition_fails_is_still_asked_for():
+    defn = parse_definitions(ORDERED, code="ordered")[0]
+    version = SchemaVersion(
+        "ordered", "Ordered", defn.version, defn, config_schema(defn), origin="test"
+    )
+    (doc,) = load_text(b"name: o\nconnector: ordered\nconfig: {}\n", "o.yaml").documents
+    result = validate_document(doc, schemas={"ordered": version})
+    assert [(i.code, i.key) for i in result.issues] == [("required", "after")]
+
+
+def test_a_bare_config_says_config_where_a_required_key_is_missing():
+    (doc,) = load_text(b"port: 5\n", "w.yaml", connector="widget").documents
+    result = validate_document(doc, schemas=SCHEMAS)
+    assert [(i.code, i.message, i.line, i.column) for i in result.issues] == [
+        ("required", "config: missing required key host.name.user.defined", 1, 1)
+    ]
+
+
+def test_a_secret_of_the_wrong_type_is_never_quoted_in_a_hint():
+    found, _ = issues(VALID + "  database.password: 1e4\n")
+    assert [(f[0], f[2], f[4]) for f in found] == [
+        ("type", "config.database.password: expected a string, got a number (value hidden)", None)
+    ]
+    found, _ = issues("  host.name: 1e4\n  port: 5\n")  # not a secret: the note explains it
+    assert [f[4] for f in found] == [
+        "the bare word 1e4 was read as the number 10000.0 (YAML 1.1 reads it as a string); "
+        "quote it if you meant text"
     ]

@@ -36,22 +36,20 @@ def check_config(
     mode: Mode,
     strict: bool,
     no_plaintext_secrets: bool,
-) -> tuple[dict[str, Any] | None, dict[str, Tokens], dict[str, Any]]:
-    """Check every key. Returns the canonical normalised config (None on any error),
-    where each canonical key was written, and the keys that could be read (the
-    config without those in error): what checks of one key need while others fail."""
+) -> tuple[dict[str, Any], dict[str, Tokens]]:
+    """Check every key. Returns the canonical normalised config of the keys that could
+    be read (without those in error: what checks of one key need while others fail,
+    and the body once no issue is an error) and where each canonical key was written."""
     plan = checker.plan
     out: dict[str, Any] = {}
     given: dict[str, Any] = {}
     where: dict[str, Tokens] = {}
-    failed = False
     for flat, tokens, value in flatten(config, checker.index, base):
         step = plan.get(flat)
         if step is None:
             close = checker.index.suggest(flat)
             hint = f"did you mean {', '.join(close)}?" if close else None
             run.add("unknown-key", "error", tokens, "unknown key", hint=hint, at_key=True)
-            failed = True
             continue
         if isinstance(step, Ambiguous):
             run.add(
@@ -62,7 +60,6 @@ def check_config(
                 hint="write the full API name",
                 at_key=True,
             )
-            failed = True
             continue
         key, check, secret, special = step
         if key in where:
@@ -77,12 +74,10 @@ def check_config(
                 hint="keep one of the two",
                 at_key=True,
             )
-            failed = True
             continue
         where[key] = tokens
         given[key] = value
         if special and _special(run, checker, key, tokens, mode):
-            failed = failed or special != "readonly"
             continue
         kind = value.__class__
         if kind is str and value[:1] == "<" and _left_in_place(value):
@@ -94,7 +89,6 @@ def check_config(
                 key=key,
                 hint="write the value itself",
             )
-            failed = True
             continue
         if kind is str and "${" in value and (broken := unclosed_reference(value)):
             run.add(
@@ -104,9 +98,7 @@ def check_config(
                 f"the reference {broken}... is not closed",
                 key=key,
                 hint="end it with }: ${env:NAME} (a literal ${ is written $${)",
-                secret=True,
             )
-            failed = True
             continue
         if ((kind is str and "${" in value) or kind is list) and has_reference(value):
             # Checked once the reference is resolved, when the payload is built.
@@ -116,7 +108,6 @@ def check_config(
             if problem is not None:
                 pcode, text, hint = problem
                 run.add(pcode, "error", tokens, text, key=key, hint=hint, secret=secret)
-                failed = True
                 continue
         if secret and value.__class__ is str and literal_text(value):
             run.add(
@@ -127,61 +118,50 @@ def check_config(
                 key=key,
                 hint="use ${env:NAME} and set NAME in the environment",
             )
-            if no_plaintext_secrets:
-                failed = True
         out[key] = given[key] = normalised
 
-    if checker.conditioned or (mode == "create" and checker.required):
-        # Conditions see user values over defaults (a value that failed its check as written).
-        effective = {**checker.defaults, **given}
-        config_pos_tokens = base
-        if mode == "create":
-            for prop in checker.required:
-                if prop.name in out or prop.name in where:
-                    continue
-                if prop.conditions and not all(
-                    c.holds(effective.get(c.config)) for c in prop.conditions
-                ):
-                    continue
-                extra = ""
-                if prop.conditions:
-                    extra = (
-                        " (required when "
-                        + " and ".join(c.describe() for c in prop.conditions)
-                        + ")"
-                    )
-                tf = (
-                    f"; Terraform name {prop.terraform_attribute}"
-                    if prop.terraform_attribute
-                    else ""
-                )
-                run.add(
-                    "required",
-                    "error",
-                    config_pos_tokens,
-                    f"missing required key {prop.name}{extra}",
-                    key=prop.name,
-                    hint=f"{prop.display_name}{tf}",
-                    at_key=True,
-                    label=base or ("config",),
-                )
-                failed = True
-        for prop in checker.conditioned:
-            if prop.name not in out:
+    # Conditions see user values over defaults (a value that failed its check as written).
+    effective = {**checker.defaults, **given} if checker.conditioned else {}
+    if mode == "create":
+        for prop in checker.required:
+            if prop.name in out or prop.name in where:
                 continue
-            unmet = [c for c in prop.conditions if not c.holds(effective.get(c.config))]
-            if unmet:
-                run.add(
-                    "inactive-key",
-                    "warning",
-                    where[prop.name],
-                    f"{prop.name} only applies when "
-                    + " and ".join(c.describe() for c in prop.conditions),
-                    key=prop.name,
-                    hint="remove it, or set " + " and ".join(c.describe() for c in unmet),
-                    at_key=True,
+            if prop.conditions and not all(
+                c.holds(effective.get(c.config)) for c in prop.conditions
+            ):
+                continue
+            extra = ""
+            if prop.conditions:
+                extra = (
+                    " (required when " + " and ".join(c.describe() for c in prop.conditions) + ")"
                 )
-    return (None if failed else out), where, out
+            tf = f"; Terraform name {prop.terraform_attribute}" if prop.terraform_attribute else ""
+            run.add(
+                "required",
+                "error",
+                base,
+                f"missing required key {prop.name}{extra}",
+                key=prop.name,
+                hint=f"{prop.display_name}{tf}",
+                at_key=True,
+                label=base or ("config",),
+            )
+    for prop in checker.conditioned:
+        if prop.name not in out:
+            continue
+        unmet = [c for c in prop.conditions if not c.holds(effective.get(c.config))]
+        if unmet:
+            run.add(
+                "inactive-key",
+                "warning",
+                where[prop.name],
+                f"{prop.name} only applies when "
+                + " and ".join(c.describe() for c in prop.conditions),
+                key=prop.name,
+                hint="remove it, or set " + " and ".join(c.describe() for c in unmet),
+                at_key=True,
+            )
+    return out, where
 
 
 def _special(run: Collector, checker: Checker, key: str, tokens: Tokens, mode: Mode) -> bool:

@@ -180,14 +180,14 @@ def _validate(
     if not isinstance(config, Mapping):
         return _result(run, spec.name, code)
     checker = Checker.for_definition(schema_version.definition)
-    canonical, where, readable = check_config(
+    readable, where = check_config(
         run, checker, config, config_tokens, mode, strict, no_plaintext_secrets
     )
     _check_include_lists(run, readable, where)  # also while other keys have errors
-    body: dict[str, Any] | None = None
-    if canonical is not None and not doc.bare:
+    body: dict[str, Any] | None = None  # kept by the result only when no issue is an error
+    if not doc.bare:
         body = {k: envelope[k] for k in spec.envelope_fields if envelope.get(k) is not None}
-        body["config"] = canonical
+        body["config"] = readable
         if "created_from" in spec.fields and "created_from" not in body:
             body["created_from"] = "api"
     return _result(run, spec.name, code, checker, body, where, readable)
