@@ -52,7 +52,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "test_laws",
         "test_keys",
     ),
-    "validation/keys.py": ("test_keys", "test_configs", "test_validate", "test_kinds"),
+    "validation/keys.py": ("test_key_index", "test_keys", "test_configs", "test_validate"),
     "deploy/payload.py": (
         "test_payload",
         "test_payload_build",
@@ -119,6 +119,42 @@ EQUIVALENT: dict[str, str] = {
     ),
     "streamkap_config.loaders.common.x_walk__mutmut_18": (
         "is_dir(follow_symlinks=False) -> None: the flag is read as a truth value"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁsuggest__mutmut_3": (
+        "the memo of answers not read: the answer is worked out again, the same"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁsuggest__mutmut_4": (
+        "the memo of answers not read: the answer is worked out again, the same"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁsuggest__mutmut_13": (
+        "None stored in the memo: read as no answer, worked out again, the same"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁsuggest__mutmut_11": (
+        "the memo's bound 4096 -> >= 4096: one answer fewer kept, none different"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁsuggest__mutmut_12": (
+        "the memo's bound 4096 -> 4097: one answer more kept, none different"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁ_suggest__mutmut_16": (
+        "an empty typo's size 1 -> 2: it shares no pair, every score is 0 either way"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁ_suggest__mutmut_29": (
+        "an empty spelling's size 1 -> 2: it shares no pair, its score is 0 either way"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁ_suggest__mutmut_23": (
+        "4 * limit candidates -> 5 *: a key has at most 3 spellings, 4 * limit hold limit keys"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁ_suggest__mutmut_35": (
+        "best 0.0 -> 1.0 with no candidate: the loop has nothing to compare"
+    ),
+    "streamkap_config.validation.keys.xǁKeyIndexǁ_suggest__mutmut_49": (
+        "an ambiguous spelling's own Ambiguous as its key: only that spelling maps to it"
+    ),
+    "streamkap_config.validation.keys.x__walk__mutmut_2": (
+        "str(key) for a text key too: the same text"
+    ),
+    "streamkap_config.validation.keys.x_flatten__mutmut_3": (
+        "prefix  -> None: both falsy, the first key is its own flat name"
     ),
     "streamkap_config.deploy.changes.x__shown__mutmut_7": (
         "json.dumps(ensure_ascii=False) -> ensure_ascii=None: json reads the flag as a truth value"
