@@ -156,6 +156,17 @@ EQUIVALENT: dict[str, str] = {
     "streamkap_config.validation.keys.x_flatten__mutmut_3": (
         "prefix  -> None: both falsy, the first key is its own flat name"
     ),
+    "streamkap_config.validation.configs.x_check_config__mutmut_172": (
+        "'kind is list' -> 'is not list': has_reference is False for every other non-text"
+        " value, and for text without ${"
+    ),
+    "streamkap_config.validation.configs.x_check_config__mutmut_231": (
+        "effective values worked out with no conditioned key: nothing reads them"
+    ),
+    "streamkap_config.validation.configs.x_check_config__mutmut_93": (
+        "a value refused by its own check -> None: neither equals a condition's value, which"
+        " is one of the gate's valid values"
+    ),
     "streamkap_config.deploy.changes.x__shown__mutmut_7": (
         "json.dumps(ensure_ascii=False) -> ensure_ascii=None: json reads the flag as a truth value"
     ),
