@@ -7,8 +7,8 @@ Each version's package goes on ``PYTHONPATH`` (the commit's ``src/`` from
 ``git archive``, bytecode compiled), and each runs ``streamkap-validate -q
 --no-project`` over the same 500 whole documents of ``tools/bench_cli.py``
 (PostgreSQL sources, 10 % invalid; ``--bare``: its bare configs with
-``--connector postgresql``), alternating, so that a change in the
-machine's load falls on both. Medians; the ratio is base / working tree, so
+``--connector postgresql``), alternating, each first every other time, so that a
+change in the machine's load falls on both. Medians; the ratio is base / working tree, so
 above 1 the working tree is faster. A change worth less than the spread of
 one run on a shared machine (a few per cent) shows as about 1.00.
 """
@@ -38,9 +38,13 @@ RUN = (
 
 
 def export(rev: str, target: Path) -> Path:
-    """The ``src/`` of commit ``rev`` under ``target``."""
+    """The ``src/`` of commit ``rev`` under ``target``, with its ``schemas/`` beside it
+    (where a source checkout's package finds its bundled snapshot)."""
     data = subprocess.run(
-        ["git", "archive", "--format=tar", rev, "src"], cwd=ROOT, capture_output=True, check=True
+        ["git", "archive", "--format=tar", rev, "src", "schemas"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         try:
@@ -50,16 +54,14 @@ def export(rev: str, target: Path) -> Path:
     return target / "src"
 
 
-def timed(src: Path, args: list[str]) -> float:
+def run(src: Path, args: list[str]) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(src)}
+    return subprocess.run([sys.executable, "-c", RUN, *args], env=env, capture_output=True)
+
+
+def timed(src: Path, args: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", RUN, *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
+    run(src, args)
     return time.perf_counter() - start
 
 
@@ -94,10 +96,17 @@ def main() -> None:
             cli = ["-q", "--no-project"]
         cli += [*(["--jobs", str(args.jobs)] if args.jobs else []), *files]
         times: dict[str, list[float]] = {"base": [], "here": []}
-        for src in (base, here):  # one warm-up run each
-            timed(src, cli)
-        for _ in range(args.runs):
-            for name, src in (("base", base), ("here", here)):
+        # One warm-up run each, which must do the same work: a version that cannot find
+        # its schemas, say, would be timed skipping the checks.
+        first, second = (run(src, cli) for src in (base, here))
+        if first.returncode != second.returncode or first.returncode not in (0, 1):
+            raise SystemExit(
+                f"the two versions do not do the same work: exit codes {first.returncode} "
+                f"and {second.returncode}\n{first.stderr.decode()[-500:]}"
+            )
+        pair = (("base", base), ("here", here))
+        for n in range(args.runs):  # each goes first every other time: no bias to an order
+            for name, src in pair if n % 2 == 0 else pair[::-1]:
                 times[name].append(timed(src, cli))
     a, b = (statistics.median(times[k]) for k in ("base", "here"))
     shape = "bare configs" if args.bare else "whole documents"

@@ -125,7 +125,7 @@ def load_text(
     the kind of documents that stand outside any ``sources:``-style list.
     """
     loaded = LoadedFile(path)
-    syntax = fmt or EXTENSIONS.get(Path(path).suffix.lower(), "yaml")
+    syntax = fmt or EXTENSIONS.get(os.path.splitext(path)[1].lower(), "yaml")
     try:
         if isinstance(text, bytes):
             if len(text) > limits.max_bytes:

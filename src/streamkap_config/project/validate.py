@@ -362,9 +362,10 @@ def validate_project(
                 return not_ours(path, "it holds no source, destination, transform or pipeline")
             return None
         walked = real in wanted and real not in explicit
-        base = Path(root) if root is not None else Path(path).parent
-        if not loaded.documents and walked and not is_streamkap_file(Path(path), base):
-            return None  # found in a directory walk, does not parse, not in a Streamkap folder
+        if not loaded.documents and walked:
+            base = Path(root) if root is not None else Path(path).parent
+            if not is_streamkap_file(Path(path), base):
+                return None  # found in a directory walk, does not parse, not in a Streamkap folder
         if validate_all or real in wanted:
             return validated(loaded, path)
         return loaded  # validated later, if a check needs it
