@@ -253,3 +253,35 @@ def test_the_cli_prints_the_same_on_one_process_and_on_several(tmp_path):
     assert "error[" in one.stdout
     bad = validate("--jobs", "0", *paths, cwd=tmp_path)
     assert bad.returncode == 2 and "--jobs must be at least 1, got 0" in bad.stderr
+
+
+@pytest.mark.parametrize("project", ["examples", "examples/project-broken"])
+def test_reading_and_checking_files_leaves_no_reference_cycle(project):
+    """Why the console scripts look for cycles rarely (cli._fewer_collections): a run
+    builds none, over valid files or broken ones, so the collector only costs time."""
+    import gc
+
+    paths = sorted(
+        str(p) for p in (ROOT / project).rglob("*") if p.suffix in (".yaml", ".json", ".toml")
+    )
+    validate_project(paths, jobs=1)  # caches warmed: what they keep is not garbage
+    gc.collect()
+    gc.disable()
+    try:
+        result = validate_project(paths, jobs=1)
+        assert result.reports
+        del result
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_the_parent_keeps_a_little_more_than_an_equal_share():
+    from streamkap_config.core.parallel import parent_share
+
+    assert parent_share(499, 1) == 267  # the worker also pickles what it sends back
+    assert parent_share(499, 1, send_cost=0.0) == 250  # nothing to send: equal shares
+    assert parent_share(100, 0) == 100
+    parent = os.getpid()
+    pids = [pid for _, pid in forked_map(square_with_pid, list(range(500)), 2)]
+    assert pids.count(parent) == 1 + parent_share(499, 1)  # the first item, then its share

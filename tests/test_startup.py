@@ -3,6 +3,7 @@ and help that still fits the terminal."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,24 @@ def test_help_is_wrapped_to_the_terminal_it_is_printed_on(command):
     narrow, wide = help_width(60, *command), help_width(200, *command)
     assert wide > 100  # the long help lines run on when the terminal is wide
     assert narrow < wide - 40  # and wrap when it is narrow
+
+
+THRESHOLD = """
+import gc, json, sys
+import streamkap_config.cli as cli
+before = gc.get_threshold()
+cli.validate_main(["-q", "--no-project", "examples/s3.source.yaml"])
+library = gc.get_threshold()
+cli._leave = lambda code: print(json.dumps([before, library, gc.get_threshold(), code]))
+sys.argv = ["streamkap-validate", "-q", "--no-project", "examples/s3.source.yaml"]
+cli.console_validate()
+"""
+
+
+def test_only_the_console_scripts_collect_cycles_less_often():
+    out = subprocess.run(
+        [sys.executable, "-c", THRESHOLD], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    before, library, console, code = json.loads(out.stdout)
+    assert library == before  # the library leaves its caller's collector alone
+    assert console[0] == 100_000 and code == 0, out.stderr
