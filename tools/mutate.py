@@ -86,8 +86,8 @@ MUTATIONS = (
     Mutation(
         "validate: inactive keys never reported",
         "validation/configs.py",
-        "            if unmet:",
-        "            if False:",
+        "        if unmet:",
+        "        if False:",
         VALIDATE,
     ),
     Mutation(
