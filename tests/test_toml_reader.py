@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from streamkap_config.loaders.common import Limits, ParseError
-from streamkap_config.loaders.toml_reader import read_toml
+from streamkap_config.loaders.toml_reader import _basic_string, read_toml
 
 ONCE = "a TOML key is set once in its table: remove one"
 
@@ -30,6 +30,8 @@ ONCE = "a TOML key is set once in its table: remove one"
         ("a = 1\n[a]\n", ('duplicate key "a"', 2, 1, ONCE)),
         ("[t]\na = 1\n[t.a]\n", ('duplicate key "t.a"', 3, 1, ONCE)),
         ("a = \n", ("invalid TOML: Invalid value", 1, 5, None)),
+        # the parser names the end of a multi-line value, which is no key's line
+        ('a = 1\na = """\nx"""', ("invalid TOML: a key or table is defined twice", 3, 1, None)),
         ("x = 1\na = [1,\n", ("invalid TOML: Invalid value (at end of document)", 3, 1, None)),
         (
             "a = 1" + "0" * 5000 + "\n",
@@ -112,3 +114,9 @@ def test_multi_line_strings_and_comments_do_not_throw_positions_off() -> None:
     assert positions.keys[("t",)] == (1, 2)  # the header's own name, not the comment's
     _, positions, _ = read_toml("x = 1 # c\n[ t . u ] # h\ny = 2\n", Limits())
     assert positions.keys == {("x",): (1, 1), ("t", "u"): (2, 3), ("t", "u", "y"): (3, 1)}
+
+
+def test_a_quoted_key_part_is_read_by_toml_rules_and_else_shown_as_written() -> None:
+    assert _basic_string('"caf\\u00e9"') == "caf\u00e9"
+    assert _basic_string('"\\U0001F600"') == "\U0001f600"
+    assert _basic_string('"a\\qb"') == "a\\qb"  # no such escape: the text between the quotes

@@ -167,6 +167,37 @@ EQUIVALENT: dict[str, str] = {
         "a value refused by its own check -> None: neither equals a condition's value, which"
         " is one of the gate's valid values"
     ),
+    "streamkap_config.loaders.toml_reader.x__duplicate__mutmut_8": (
+        "0 < line -> 1 < line: no duplicate is reported on line 1, before its first"
+    ),
+    "streamkap_config.loaders.toml_reader.x__duplicate__mutmut_9": (
+        "0 < line -> 0 <= line: the parser counts lines from 1"
+    ),
+    "streamkap_config.loaders.toml_reader.x__duplicate__mutmut_11": (
+        'a line past the text "" -> "XXXX": neither is a key or a table line'
+    ),
+    "streamkap_config.loaders.toml_reader.x__duplicate__mutmut_32": (
+        'first = None -> "": both mean no first line found'
+    ),
+    "streamkap_config.loaders.toml_reader.x__duplicate__mutmut_42": (
+        "the search up to line 0: first = 0 is read as no first line"
+    ),
+    "streamkap_config.loaders.toml_reader.x__toml_positions__mutmut_14": (
+        "a multi-line string's delimiter count % 2 -> % 3: TOML puts one on a line"
+    ),
+    "streamkap_config.loaders.toml_reader.x__tomllib__mutmut_1": (
+        ">= (3, 11) -> > (3, 11): every 3.11 release compares greater"
+    ),
+    "streamkap_config.loaders.toml_reader.x_read_toml__mutmut_26": (
+        "(1, 1) -> (2, 1) for a message without a place: only the end of the document,"
+        " whose line is set after"
+    ),
+    "streamkap_config.loaders.toml_reader.x_read_toml__mutmut_75": (
+        "a too deep value's place (1, 1) -> (2, 1): its top key always has a place"
+    ),
+    "streamkap_config.loaders.toml_reader.x_read_toml__mutmut_76": (
+        "a too deep value's place (1, 1) -> (1, 2): its top key always has a place"
+    ),
     "streamkap_config.deploy.changes.x__shown__mutmut_7": (
         "json.dumps(ensure_ascii=False) -> ensure_ascii=None: json reads the flag as a truth value"
     ),

@@ -40,10 +40,9 @@ def _basic_string(quoted: str) -> str:
     """A TOML basic string's value (its escapes are TOML's, not JSON's: \\U0001F600)."""
     tomllib = _tomllib()
     try:
-        value = tomllib.loads(f"k = {quoted}")["k"]
+        return str(tomllib.loads(f"k = {quoted}")["k"])
     except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         return quoted[1:-1]  # a position is all we need; the parser already read it
-    return value if isinstance(value, str) else quoted[1:-1]
 
 
 def _tomllib() -> Any:
