@@ -653,14 +653,15 @@ def test_a_refused_connection_is_retried_for_reads_and_never_for_creates(fake, s
 
 def test_a_timeout_is_retried_for_reads_and_never_for_creates(script, fake, steady, caplog):
     caplog.set_level(logging.INFO, logger="streamkap_config.remote.client")
-    script.then(Answer(200, [], delay=0.4), Answer(200, []))
-    c = make(script, fake, timeout=0.1, retries=1)
+    # A timeout of 0.5 s that only the delayed answer misses, even on a loaded machine.
+    script.then(Answer(200, [], delay=1.5), Answer(200, []))
+    c = make(script, fake, timeout=0.5, retries=1)
     assert c.list("source") == []
     assert fake.sleeps == [0.5]
     assert [r.getMessage() for r in caplog.records] == [
         f"GET {script.url}/sources?page=1&page_size=100 timed out; retry 1"
     ]
-    script.then(Answer(200, source(), delay=0.4))
+    script.then(Answer(200, source(), delay=1.5))
     err = raised(c.create, "source", {"name": "x"})
     assert str(err) == (
         f"POST {script.url}/sources?secret_returned=false&wait=false: timed out after 1 attempt"
