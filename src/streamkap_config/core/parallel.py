@@ -29,10 +29,10 @@ R = TypeVar("R")
 #: Fewer items than this per worker and a fork costs more than it saves.
 MIN_PER_JOB = 16
 
-#: What sending a worker's results back costs for each unit of time their work took:
-#: pickled in the worker once its share is done, unpickled in the parent after its own.
-#: About 0.15 for checked files (250 bare configs: 47 ms of work, 4 ms to pickle, 7 ms
-#: to unpickle).
+#: What a worker spends sending its results back (pickling them once its share is
+#: done) for each unit of time the work on them took: about 0.1 for checked files (250
+#: bare configs: 47 ms of work, 4 ms to pickle). 0.15 timed best with tools/bench_ab.py
+#: (0.05 and 0.15 against an equal split: 1.02 and 1.01-1.03 on 500 bare configs).
 SEND_COST = 0.15
 
 
@@ -43,7 +43,7 @@ def parent_share(items: int, workers: int, send_cost: float = SEND_COST) -> int:
     parent does its own share, then waits and unpickles. The parent's share is
     ``(1 + c) / (1 + c + workers)`` of the items, ``c`` the send cost: a little more
     than an equal share, so that the worker's pickling does not keep it waiting
-    (3 to 4 % less time on 500 files, tools/bench_ab.py).
+    (1 to 4 % less time on 500 files, tools/bench_ab.py).
 
     >>> parent_share(499, 1), parent_share(499, 3)
     (267, 138)
